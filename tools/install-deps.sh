@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs every Debian package resnet.c needs to build, test and run its demo.
+# Idempotent: packages already present are skipped quickly. Run as root on Debian 12.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config
+      libdnnl-dev libturbojpeg0-dev libjpeg62-turbo-dev
+      libprotobuf-c-dev protobuf-c-compiler
+      libopenmpi-dev openmpi-bin zlib1g-dev
+      dataset-fashion-mnist
+      python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# node/npm may come from another packaging (nodesource bundles npm): ask for the commands.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
