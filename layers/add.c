@@ -1,0 +1,77 @@
+// add.c — Add (ONNX, same shapes): Y = A + B, the residual connection. dA = dB = dY.
+#include <stdlib.h>
+
+#include "layers/layer.h"
+
+typedef struct add_impl {
+    dnnl_primitive_t fwd;
+} add_impl;
+
+static int add_compile(rn_exec *ex, int k, rn_err *err) {
+    const rn_op *op = &ex->g->ops[k];
+    add_impl *a = rn_calloc(1, sizeof *a);
+    ex->impl[k] = a;
+    rn_act *x0 = rn_act_of(ex, op->in[0]), *x1 = rn_act_of(ex, op->in[1]);
+    // The output takes the first input's layout; the backward then copies without reorders.
+    rn_pd pd;
+    dnnl_status_t st = rn_dnn_add(&pd, ex->eng, &x0->md, &x1->md, &x0->md);
+    if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a binary add", st);
+    a->fwd = rn_exec_primitive(pd);
+    rn_exec_define_output(ex, op, rn_dnn_query(pd, dnnl_query_dst_md, 0));
+    dnnl_primitive_desc_destroy(pd);
+    if (ex->act[op->out].needs_grad && (x0->needs_grad || x1->needs_grad) &&
+        !dnnl_memory_desc_equal(&x0->md, &x1->md))
+        return rn_fail(err, "node '%s' (Add): inputs in different layouts cannot share a gradient", op->name);
+    return 0;
+}
+
+static void add_forward(rn_exec *ex, int k) {
+    const rn_op *op = &ex->g->ops[k];
+    add_impl *a = ex->impl[k];
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC_0, rn_act_of(ex, op->in[0])->mem},
+                               {DNNL_ARG_SRC_1, rn_act_of(ex, op->in[1])->mem},
+                               {DNNL_ARG_DST, ex->act[op->out].mem}};
+    rn_exec_run(ex, a->fwd, 3, args);
+}
+
+static void add_backward(rn_exec *ex, int k) {
+    const rn_op *op = &ex->g->ops[k];
+    rn_act *y = rn_act_of(ex, op->out);
+    size_t bytes = dnnl_memory_desc_get_size(&y->md);
+    for (int i = 0; i < 2; i++) {
+        if (!rn_act_of(ex, op->in[i])->needs_grad) continue;
+        dnnl_memory_t dx = rn_exec_grad_begin(ex, op->in[i]);
+        void *p = NULL;
+        dnnl_memory_get_data_handle(dx, &p);
+        float *d = p;
+        const float *s = y->diff;
+        size_t n = bytes / sizeof(float);
+#pragma omp parallel for schedule(static)
+        for (size_t j = 0; j < n; j++) d[j] = s[j];
+        rn_exec_grad_end(ex, op->in[i], dx);
+    }
+}
+
+static void add_release(rn_exec *ex, int k) {
+    add_impl *a = ex->impl[k];
+    if (a->fwd) dnnl_primitive_destroy(a->fwd);
+}
+
+static void add_ref_forward(rn_ref *r, const rn_op *op) {
+    size_t n = rn_ref_numel(r, op->out);
+    const double *a = r->val[op->in[0]], *b = r->val[op->in[1]];
+    double *y = r->val[op->out];
+    for (size_t i = 0; i < n; i++) y[i] = a[i] + b[i];
+}
+
+static void add_ref_backward(rn_ref *r, const rn_op *op) {
+    size_t n = rn_ref_numel(r, op->out);
+    const double *dy = r->grad[op->out];
+    for (int j = 0; j < 2; j++) {
+        double *dx = r->grad[op->in[j]];
+        for (size_t i = 0; i < n; i++) dx[i] += dy[i];
+    }
+}
+
+const rn_layer rn_layer_add = {add_compile, add_forward, add_backward, add_release, add_ref_forward,
+                               add_ref_backward};

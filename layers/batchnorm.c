@@ -1,0 +1,199 @@
+// batchnorm.c — BatchNormalization (ONNX-7, spatial): Y = scale * (X - mean) / sqrt(var + eps) + B.
+//
+// Training uses the batch's mean and biased variance (divide by N*H*W), as oneDNN computes them
+// and as MXNet Gluon — the source of the model zoo's ResNets — keeps its moving variance; the
+// running statistics follow the ONNX/zoo convention  running = running * momentum + batch * (1 - momentum)
+// with momentum 0.9. Inference uses the running statistics. When the executor fuses the Relu that
+// follows, Y is relu(BN(X)) and a workspace remembers where it clipped.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layers/layer.h"
+
+typedef struct bn_impl {
+    dnnl_primitive_t fwd, bwd;
+    dnnl_memory_t scale, shift, dscale, dshift;
+    dnnl_memory_t mean, var;  // training: the batch statistics (owned); inference: the running ones
+    dnnl_memory_t ws;         // fused Relu mask (training)
+    float *batch_mean, *batch_var, *dummy;  // dummy: d(scale), d(shift) of a frozen BN
+} bn_impl;
+
+static int bn_compile(rn_exec *ex, int k, rn_err *err) {
+    const rn_op *op = &ex->g->ops[k];
+    bn_impl *b = rn_calloc(1, sizeof *b);
+    ex->impl[k] = b;
+    rn_graph *g = ex->g;
+    rn_tensor *scale = &g->tensors[op->in[1]], *shift = &g->tensors[op->in[2]];
+    rn_tensor *rmean = &g->tensors[op->in[3]], *rvar = &g->tensors[op->in[4]];
+    rn_act *x = rn_act_of(ex, op->in[0]);
+    int training = ex->opts.training;
+    unsigned flags = (training ? 0 : dnnl_use_global_stats) | (ex->fuse_relu[k] ? dnnl_fuse_norm_relu : 0);
+
+    rn_pd fwd;
+    dnnl_status_t st = rn_dnn_bnorm_fwd(&fwd, ex->eng, training, &x->md, op->a.bn.epsilon, flags);
+    if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a batch normalization", st);
+    b->fwd = rn_exec_primitive(fwd);
+    rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0));
+    rn_act *y = &ex->act[op->out];
+
+    int64_t C = x->dims[1];
+    dnnl_memory_desc_t c_md;
+    rn_dnn_md(&c_md, 1, &C, dnnl_x);
+    b->scale = rn_exec_memory(ex, &c_md, scale->data);
+    b->shift = rn_exec_memory(ex, &c_md, shift->data);
+    if (training) {
+        b->batch_mean = rn_malloc((size_t)C * sizeof(float));
+        b->batch_var = rn_malloc((size_t)C * sizeof(float));
+        b->mean = rn_exec_memory(ex, &c_md, b->batch_mean);
+        b->var = rn_exec_memory(ex, &c_md, b->batch_var);
+    } else {
+        b->mean = rn_exec_memory(ex, &c_md, rmean->data);
+        b->var = rn_exec_memory(ex, &c_md, rvar->data);
+    }
+    if (training && ex->fuse_relu[k]) b->ws = rn_exec_memory(ex, rn_dnn_query(fwd, dnnl_query_workspace_md, 0), NULL);
+
+    int rc = 0;
+    if (training && y->needs_grad) {
+        rn_pd bwd;
+        st = rn_dnn_bnorm_bwd(&bwd, ex->eng, &y->md, &x->md, op->a.bn.epsilon, flags, fwd);
+        if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a batch normalization backward", st);
+        else {
+            b->bwd = rn_exec_primitive(bwd);
+            dnnl_primitive_desc_destroy(bwd);
+            int frozen = !scale->trainable || !shift->trainable;
+            if (frozen) b->dummy = rn_malloc(2 * (size_t)C * sizeof(float));
+            b->dscale = rn_exec_memory(ex, &c_md, scale->trainable ? scale->grad : b->dummy);
+            b->dshift = rn_exec_memory(ex, &c_md, shift->trainable ? shift->grad : b->dummy + C);
+        }
+    }
+    dnnl_primitive_desc_destroy(fwd);
+    return rc;
+}
+
+static void bn_forward(rn_exec *ex, int k) {
+    const rn_op *op = &ex->g->ops[k];
+    bn_impl *b = ex->impl[k];
+    dnnl_exec_arg_t args[8] = {{DNNL_ARG_SRC, rn_act_of(ex, op->in[0])->mem},
+                               {DNNL_ARG_DST, ex->act[op->out].mem},
+                               {DNNL_ARG_SCALE, b->scale},
+                               {DNNL_ARG_SHIFT, b->shift},
+                               {DNNL_ARG_MEAN, b->mean},
+                               {DNNL_ARG_VARIANCE, b->var},
+                               {DNNL_ARG_WORKSPACE, b->ws}};
+    rn_exec_run(ex, b->fwd, b->ws ? 7 : 6, args);
+    if (ex->opts.training) {
+        // running = running * momentum + batch * (1 - momentum)   (ONNX BatchNormalization-7)
+        float m = op->a.bn.momentum;
+        rn_tensor *rm = &ex->g->tensors[op->in[3]], *rv = &ex->g->tensors[op->in[4]];
+        int64_t C = ex->act[op->out].dims[1];
+        for (int64_t c = 0; c < C; c++) {
+            rm->data[c] = rm->data[c] * m + b->batch_mean[c] * (1.0f - m);
+            rv->data[c] = rv->data[c] * m + b->batch_var[c] * (1.0f - m);
+        }
+    }
+}
+
+static void bn_backward(rn_exec *ex, int k) {
+    const rn_op *op = &ex->g->ops[k];
+    bn_impl *b = ex->impl[k];
+    rn_act *x = rn_act_of(ex, op->in[0]);
+    // An input that needs no gradient (the data) still gets one from oneDNN: into the scratch.
+    dnnl_memory_t dx = x->needs_grad ? rn_exec_grad_begin(ex, op->in[0]) : rn_exec_memory(ex, &x->md, ex->scratch);
+    dnnl_exec_arg_t args[10] = {{DNNL_ARG_SRC, x->mem},
+                                {DNNL_ARG_DIFF_DST, rn_act_of(ex, op->out)->dmem},
+                                {DNNL_ARG_SCALE, b->scale},
+                                {DNNL_ARG_SHIFT, b->shift},
+                                {DNNL_ARG_MEAN, b->mean},
+                                {DNNL_ARG_VARIANCE, b->var},
+                                {DNNL_ARG_DIFF_SRC, dx},
+                                {DNNL_ARG_DIFF_SCALE, b->dscale},
+                                {DNNL_ARG_DIFF_SHIFT, b->dshift},
+                                {DNNL_ARG_WORKSPACE, b->ws}};
+    rn_exec_run(ex, b->bwd, b->ws ? 10 : 9, args);
+    if (x->needs_grad) rn_exec_grad_end(ex, op->in[0], dx);
+    else dnnl_memory_destroy(dx);
+}
+
+static void bn_release(rn_exec *ex, int k) {
+    bn_impl *b = ex->impl[k];
+    dnnl_memory_t mems[] = {b->scale, b->shift, b->dscale, b->dshift, b->mean, b->var, b->ws};
+    for (size_t i = 0; i < sizeof mems / sizeof *mems; i++)
+        if (mems[i]) dnnl_memory_destroy(mems[i]);
+    if (b->fwd) dnnl_primitive_destroy(b->fwd);
+    if (b->bwd) dnnl_primitive_destroy(b->bwd);
+    free(b->batch_mean);
+    free(b->batch_var);
+    free(b->dummy);
+}
+
+// ---- reference ----------------------------------------------------------------------------------
+// saved[op] holds, per channel, the batch mean and 1/sqrt(var + eps) of the last training forward.
+
+static void bn_ref_forward(rn_ref *r, const rn_op *op) {
+    const int64_t *d = r->dims[op->in[0]];
+    int64_t N = d[0], C = d[1], HW = d[2] * d[3];
+    const double *x = r->val[op->in[0]], *g = r->val[op->in[1]], *beta = r->val[op->in[2]];
+    double *rm = r->val[op->in[3]], *rv = r->val[op->in[4]], *y = r->val[op->out];
+    double *sv = r->saved[op - r->g->ops];
+    double eps = op->a.bn.epsilon, m = op->a.bn.momentum;
+    for (int64_t c = 0; c < C; c++) {
+        double mean, var;
+        if (r->training) {
+            double s = 0, s2 = 0;
+            for (int64_t n = 0; n < N; n++)
+                for (int64_t i = 0; i < HW; i++) s += x[(n * C + c) * HW + i];
+            mean = s / (double)(N * HW);
+            for (int64_t n = 0; n < N; n++)
+                for (int64_t i = 0; i < HW; i++) {
+                    double t = x[(n * C + c) * HW + i] - mean;
+                    s2 += t * t;
+                }
+            var = s2 / (double)(N * HW);
+            rm[c] = rm[c] * m + mean * (1 - m);
+            rv[c] = rv[c] * m + var * (1 - m);
+        } else {
+            mean = rm[c];
+            var = rv[c];
+        }
+        double inv = 1.0 / sqrt(var + eps);
+        sv[2 * c] = mean;
+        sv[2 * c + 1] = inv;
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < HW; i++) {
+                int64_t j = (n * C + c) * HW + i;
+                y[j] = g[c] * (x[j] - mean) * inv + beta[c];
+            }
+    }
+}
+
+static void bn_ref_backward(rn_ref *r, const rn_op *op) {
+    const int64_t *d = r->dims[op->in[0]];
+    int64_t N = d[0], C = d[1], HW = d[2] * d[3];
+    double M = (double)(N * HW);
+    const double *x = r->val[op->in[0]], *g = r->val[op->in[1]], *dy = r->grad[op->out];
+    double *dx = r->grad[op->in[0]], *dg = r->grad[op->in[1]], *db = r->grad[op->in[2]];
+    const double *sv = r->saved[op - r->g->ops];
+    for (int64_t c = 0; c < C; c++) {
+        double mean = sv[2 * c], inv = sv[2 * c + 1];
+        double sdy = 0, sdyx = 0;
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < HW; i++) {
+                int64_t j = (n * C + c) * HW + i;
+                sdy += dy[j];
+                sdyx += dy[j] * (x[j] - mean) * inv;
+            }
+        db[c] += sdy;
+        dg[c] += sdyx;
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < HW; i++) {
+                int64_t j = (n * C + c) * HW + i;
+                double xhat = (x[j] - mean) * inv;
+                // Training: the batch statistics depend on x too. Inference: a fixed affine map.
+                dx[j] += r->training ? g[c] * inv / M * (M * dy[j] - sdy - xhat * sdyx) : g[c] * inv * dy[j];
+            }
+    }
+}
+
+const rn_layer rn_layer_batchnorm = {bn_compile, bn_forward, bn_backward, bn_release, bn_ref_forward,
+                                     bn_ref_backward};

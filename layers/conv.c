@@ -1,0 +1,185 @@
+// conv.c — Conv (ONNX): Y = X * W + B, W in OIHW, optional bias B, pads [top, left, bottom, right].
+#include <stdlib.h>
+#include <string.h>
+
+#include "layers/layer.h"
+
+typedef struct conv_impl {
+    dnnl_primitive_t fwd, bwd_data, bwd_weights;
+    rn_weights w_fwd, w_bwd_data, dw;  // weights for forward / backward-data, and their gradient
+    dnnl_memory_t bias, dbias;         // plain, over the graph's arenas
+} conv_impl;
+
+static void conv_geometry(const rn_conv_attr *a, int64_t *s, int64_t *pl, int64_t *pr) {
+    s[0] = a->sh, s[1] = a->sw;
+    pl[0] = a->pt, pl[1] = a->pl;
+    pr[0] = a->pb, pr[1] = a->pr;
+}
+
+static int conv_compile(rn_exec *ex, int k, rn_err *err) {
+    const rn_op *op = &ex->g->ops[k];
+    conv_impl *c = rn_calloc(1, sizeof *c);
+    ex->impl[k] = c;
+    rn_tensor *w = &ex->g->tensors[op->in[1]];
+    rn_tensor *b = op->n_in > 2 ? &ex->g->tensors[op->in[2]] : NULL;
+    rn_act *x = rn_act_of(ex, op->in[0]);
+    rn_act *y = &ex->act[op->out];
+    int64_t s[2], pl[2], pr[2];
+    conv_geometry(&op->a.conv, s, pl, pr);
+
+    dnnl_memory_desc_t w_any, w_user, b_md, y_any;
+    rn_dnn_md(&w_any, 4, w->dims, dnnl_format_tag_any);
+    rn_dnn_md(&w_user, 4, w->dims, dnnl_oihw);
+    if (b) rn_dnn_md(&b_md, 1, b->dims, dnnl_x);
+    rn_dnn_md(&y_any, 4, y->dims, dnnl_format_tag_any);
+
+    rn_pd fwd;
+    dnnl_status_t st = rn_dnn_conv_fwd(&fwd, ex->eng, ex->opts.training, &x->md, &w_any, b ? &b_md : NULL,
+                                       &y_any, s, pl, pr);
+    if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a convolution", st);
+    c->fwd = rn_exec_primitive(fwd);
+    rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0));
+    int rc = rn_weights_init(ex, &c->w_fwd, &w_user, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0), 0, err);
+    if (b) c->bias = rn_exec_memory(ex, &b_md, b->data);
+
+    if (!rc && x->needs_grad) {
+        // d(input) in the input's own layout, so gradients meet activations without reorders.
+        rn_pd bd;
+        st = rn_dnn_conv_bwd_data(&bd, ex->eng, &x->md, &w_any, &y->md, s, pl, pr, fwd);
+        if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a convolution backward-data", st);
+        else {
+            c->bwd_data = rn_exec_primitive(bd);
+            rc = rn_weights_init(ex, &c->w_bwd_data, &w_user, w->data, rn_dnn_query(bd, dnnl_query_weights_md, 0),
+                                 0, err);
+            dnnl_primitive_desc_destroy(bd);
+        }
+    }
+    if (!rc && ex->opts.training && w->trainable) {
+        rn_pd bw;
+        st = rn_dnn_conv_bwd_weights(&bw, ex->eng, &x->md, &w_any, b ? &b_md : NULL, &y->md, s, pl, pr, fwd);
+        if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a convolution backward-weights", st);
+        else {
+            c->bwd_weights = rn_exec_primitive(bw);
+            rc = rn_weights_init(ex, &c->dw, &w_user, w->grad, rn_dnn_query(bw, dnnl_query_diff_weights_md, 0), 1,
+                                 err);
+            if (b) c->dbias = rn_exec_memory(ex, &b_md, b->grad);
+            dnnl_primitive_desc_destroy(bw);
+        }
+    }
+    dnnl_primitive_desc_destroy(fwd);
+    return rc;
+}
+
+static void conv_forward(rn_exec *ex, int k) {
+    const rn_op *op = &ex->g->ops[k];
+    conv_impl *c = ex->impl[k];
+    rn_weights_sync(ex, &c->w_fwd);
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, rn_act_of(ex, op->in[0])->mem},
+                               {DNNL_ARG_WEIGHTS, c->w_fwd.mem},
+                               {DNNL_ARG_DST, ex->act[op->out].mem},
+                               {DNNL_ARG_BIAS, c->bias}};
+    rn_exec_run(ex, c->fwd, c->bias ? 4 : 3, args);
+}
+
+static void conv_backward(rn_exec *ex, int k) {
+    const rn_op *op = &ex->g->ops[k];
+    conv_impl *c = ex->impl[k];
+    rn_act *y = rn_act_of(ex, op->out);
+    if (c->bwd_weights) {
+        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, rn_act_of(ex, op->in[0])->mem},
+                                   {DNNL_ARG_DIFF_DST, y->dmem},
+                                   {DNNL_ARG_DIFF_WEIGHTS, c->dw.mem},
+                                   {DNNL_ARG_DIFF_BIAS, c->dbias}};
+        rn_exec_run(ex, c->bwd_weights, c->dbias ? 4 : 3, args);
+        rn_weights_flush(ex, &c->dw);
+    }
+    if (c->bwd_data) {
+        rn_weights_sync(ex, &c->w_bwd_data);
+        dnnl_memory_t dx = rn_exec_grad_begin(ex, op->in[0]);
+        dnnl_exec_arg_t args[3] = {
+            {DNNL_ARG_DIFF_DST, y->dmem}, {DNNL_ARG_WEIGHTS, c->w_bwd_data.mem}, {DNNL_ARG_DIFF_SRC, dx}};
+        rn_exec_run(ex, c->bwd_data, 3, args);
+        rn_exec_grad_end(ex, op->in[0], dx);
+    }
+}
+
+static void conv_release(rn_exec *ex, int k) {
+    conv_impl *c = ex->impl[k];
+    if (c->fwd) dnnl_primitive_destroy(c->fwd);
+    if (c->bwd_data) dnnl_primitive_destroy(c->bwd_data);
+    if (c->bwd_weights) dnnl_primitive_destroy(c->bwd_weights);
+    rn_weights_release(&c->w_fwd);
+    rn_weights_release(&c->w_bwd_data);
+    rn_weights_release(&c->dw);
+    if (c->bias) dnnl_memory_destroy(c->bias);
+    if (c->dbias) dnnl_memory_destroy(c->dbias);
+}
+
+// ---- reference: direct loops over NCHW ----------------------------------------------------------
+
+typedef struct conv_shape {
+    int64_t N, C, H, W, O, OH, OW, KH, KW;
+} conv_shape;
+
+static conv_shape ref_shape(const rn_ref *r, const rn_op *op) {
+    const int64_t *x = r->dims[op->in[0]], *y = r->dims[op->out];
+    conv_shape s = {x[0], x[1], x[2], x[3], y[1], y[2], y[3], op->a.conv.kh, op->a.conv.kw};
+    return s;
+}
+
+static void conv_ref_forward(rn_ref *r, const rn_op *op) {
+    const rn_conv_attr *a = &op->a.conv;
+    conv_shape s = ref_shape(r, op);
+    const double *x = r->val[op->in[0]], *w = r->val[op->in[1]];
+    const double *b = op->n_in > 2 ? r->val[op->in[2]] : NULL;
+    double *y = r->val[op->out];
+    for (int64_t n = 0; n < s.N; n++)
+        for (int64_t o = 0; o < s.O; o++)
+            for (int64_t oh = 0; oh < s.OH; oh++)
+                for (int64_t ow = 0; ow < s.OW; ow++) {
+                    double acc = b ? b[o] : 0.0;
+                    for (int64_t c = 0; c < s.C; c++)
+                        for (int64_t kh = 0; kh < s.KH; kh++) {
+                            int64_t ih = oh * a->sh - a->pt + kh;
+                            if (ih < 0 || ih >= s.H) continue;
+                            for (int64_t kw = 0; kw < s.KW; kw++) {
+                                int64_t iw = ow * a->sw - a->pl + kw;
+                                if (iw < 0 || iw >= s.W) continue;
+                                acc += x[((n * s.C + c) * s.H + ih) * s.W + iw] *
+                                       w[((o * s.C + c) * s.KH + kh) * s.KW + kw];
+                            }
+                        }
+                    y[((n * s.O + o) * s.OH + oh) * s.OW + ow] = acc;
+                }
+}
+
+static void conv_ref_backward(rn_ref *r, const rn_op *op) {
+    const rn_conv_attr *a = &op->a.conv;
+    conv_shape s = ref_shape(r, op);
+    const double *x = r->val[op->in[0]], *w = r->val[op->in[1]], *dy = r->grad[op->out];
+    double *dx = r->grad[op->in[0]], *dw = r->grad[op->in[1]];
+    double *db = op->n_in > 2 ? r->grad[op->in[2]] : NULL;
+    for (int64_t n = 0; n < s.N; n++)
+        for (int64_t o = 0; o < s.O; o++)
+            for (int64_t oh = 0; oh < s.OH; oh++)
+                for (int64_t ow = 0; ow < s.OW; ow++) {
+                    double g = dy[((n * s.O + o) * s.OH + oh) * s.OW + ow];
+                    if (db) db[o] += g;
+                    for (int64_t c = 0; c < s.C; c++)
+                        for (int64_t kh = 0; kh < s.KH; kh++) {
+                            int64_t ih = oh * a->sh - a->pt + kh;
+                            if (ih < 0 || ih >= s.H) continue;
+                            for (int64_t kw = 0; kw < s.KW; kw++) {
+                                int64_t iw = ow * a->sw - a->pl + kw;
+                                if (iw < 0 || iw >= s.W) continue;
+                                int64_t xi = ((n * s.C + c) * s.H + ih) * s.W + iw;
+                                int64_t wi = ((o * s.C + c) * s.KH + kh) * s.KW + kw;
+                                dx[xi] += g * w[wi];
+                                dw[wi] += g * x[xi];
+                            }
+                        }
+                }
+}
+
+const rn_layer rn_layer_conv = {conv_compile, conv_forward, conv_backward, conv_release, conv_ref_forward,
+                                conv_ref_backward};

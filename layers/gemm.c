@@ -1,0 +1,135 @@
+// gemm.c — Gemm (ONNX, alpha = beta = 1, transB = 1): Y = A * B^T + C, the classifier.
+// A arrives as the 4-D (N, C, 1, 1) output of GlobalAveragePool (Flatten shares it), so the inner
+// product takes it in its blocked layout and B as (O, C, 1, 1); Y is plain (N, O).
+#include <stdlib.h>
+
+#include "layers/layer.h"
+
+typedef struct gemm_impl {
+    dnnl_primitive_t fwd, bwd_data, bwd_weights;
+    rn_weights w_fwd, w_bwd_data, dw;
+    dnnl_memory_t bias, dbias;
+} gemm_impl;
+
+static int gemm_compile(rn_exec *ex, int k, rn_err *err) {
+    const rn_op *op = &ex->g->ops[k];
+    gemm_impl *c = rn_calloc(1, sizeof *c);
+    ex->impl[k] = c;
+    rn_tensor *w = &ex->g->tensors[op->in[1]], *b = &ex->g->tensors[op->in[2]];
+    rn_act *x = rn_act_of(ex, op->in[0]);
+    rn_act *y = &ex->act[op->out];
+    int nd = x->md.ndims;
+    int64_t wdims[4] = {w->dims[0], w->dims[1], 1, 1};
+    dnnl_memory_desc_t w_any, w_user, b_md, y_md;
+    rn_dnn_md(&w_any, nd, wdims, dnnl_format_tag_any);
+    rn_dnn_md(&w_user, nd, wdims, nd == 4 ? dnnl_oihw : dnnl_oi);
+    rn_dnn_md(&b_md, 1, b->dims, dnnl_x);
+    rn_dnn_md(&y_md, 2, y->dims, dnnl_nc);
+
+    rn_pd fwd;
+    dnnl_status_t st = rn_dnn_ip_fwd(&fwd, ex->eng, ex->opts.training, &x->md, &w_any, &b_md, &y_md);
+    if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "an inner product", st);
+    c->fwd = rn_exec_primitive(fwd);
+    rn_exec_define_output(ex, op, &y_md);
+    c->bias = rn_exec_memory(ex, &b_md, b->data);
+    int rc = rn_weights_init(ex, &c->w_fwd, &w_user, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0), 0, err);
+    if (!rc && x->needs_grad) {
+        rn_pd bd;
+        st = rn_dnn_ip_bwd_data(&bd, ex->eng, &x->md, &w_any, &y_md, fwd);
+        if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "an inner product backward-data", st);
+        else {
+            c->bwd_data = rn_exec_primitive(bd);
+            rc = rn_weights_init(ex, &c->w_bwd_data, &w_user, w->data, rn_dnn_query(bd, dnnl_query_weights_md, 0),
+                                 0, err);
+            dnnl_primitive_desc_destroy(bd);
+        }
+    }
+    if (!rc && ex->opts.training && w->trainable) {
+        rn_pd bw;
+        st = rn_dnn_ip_bwd_weights(&bw, ex->eng, &x->md, &w_any, &b_md, &y_md, fwd);
+        if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "an inner product backward-weights", st);
+        else {
+            c->bwd_weights = rn_exec_primitive(bw);
+            rc = rn_weights_init(ex, &c->dw, &w_user, w->grad, rn_dnn_query(bw, dnnl_query_diff_weights_md, 0), 1,
+                                 err);
+            c->dbias = rn_exec_memory(ex, &b_md, b->grad);
+            dnnl_primitive_desc_destroy(bw);
+        }
+    }
+    dnnl_primitive_desc_destroy(fwd);
+    return rc;
+}
+
+static void gemm_forward(rn_exec *ex, int k) {
+    const rn_op *op = &ex->g->ops[k];
+    gemm_impl *c = ex->impl[k];
+    rn_weights_sync(ex, &c->w_fwd);
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, rn_act_of(ex, op->in[0])->mem},
+                               {DNNL_ARG_WEIGHTS, c->w_fwd.mem},
+                               {DNNL_ARG_BIAS, c->bias},
+                               {DNNL_ARG_DST, ex->act[op->out].mem}};
+    rn_exec_run(ex, c->fwd, 4, args);
+}
+
+static void gemm_backward(rn_exec *ex, int k) {
+    const rn_op *op = &ex->g->ops[k];
+    gemm_impl *c = ex->impl[k];
+    rn_act *y = rn_act_of(ex, op->out);
+    if (c->bwd_weights) {
+        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, rn_act_of(ex, op->in[0])->mem},
+                                   {DNNL_ARG_DIFF_DST, y->dmem},
+                                   {DNNL_ARG_DIFF_WEIGHTS, c->dw.mem},
+                                   {DNNL_ARG_DIFF_BIAS, c->dbias}};
+        rn_exec_run(ex, c->bwd_weights, 4, args);
+        rn_weights_flush(ex, &c->dw);
+    }
+    if (c->bwd_data) {
+        rn_weights_sync(ex, &c->w_bwd_data);
+        dnnl_memory_t dx = rn_exec_grad_begin(ex, op->in[0]);
+        dnnl_exec_arg_t args[3] = {
+            {DNNL_ARG_DIFF_DST, y->dmem}, {DNNL_ARG_WEIGHTS, c->w_bwd_data.mem}, {DNNL_ARG_DIFF_SRC, dx}};
+        rn_exec_run(ex, c->bwd_data, 3, args);
+        rn_exec_grad_end(ex, op->in[0], dx);
+    }
+}
+
+static void gemm_release(rn_exec *ex, int k) {
+    gemm_impl *c = ex->impl[k];
+    if (c->fwd) dnnl_primitive_destroy(c->fwd);
+    if (c->bwd_data) dnnl_primitive_destroy(c->bwd_data);
+    if (c->bwd_weights) dnnl_primitive_destroy(c->bwd_weights);
+    rn_weights_release(&c->w_fwd);
+    rn_weights_release(&c->w_bwd_data);
+    rn_weights_release(&c->dw);
+    if (c->bias) dnnl_memory_destroy(c->bias);
+    if (c->dbias) dnnl_memory_destroy(c->dbias);
+}
+
+static void gemm_ref_forward(rn_ref *r, const rn_op *op) {
+    int64_t N = r->dims[op->out][0], O = r->dims[op->out][1], C = r->dims[op->in[0]][1];
+    const double *x = r->val[op->in[0]], *w = r->val[op->in[1]], *b = r->val[op->in[2]];
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t o = 0; o < O; o++) {
+            double s = b[o];
+            for (int64_t c = 0; c < C; c++) s += x[n * C + c] * w[o * C + c];
+            r->val[op->out][n * O + o] = s;
+        }
+}
+
+static void gemm_ref_backward(rn_ref *r, const rn_op *op) {
+    int64_t N = r->dims[op->out][0], O = r->dims[op->out][1], C = r->dims[op->in[0]][1];
+    const double *x = r->val[op->in[0]], *w = r->val[op->in[1]], *dy = r->grad[op->out];
+    double *dx = r->grad[op->in[0]], *dw = r->grad[op->in[1]], *db = r->grad[op->in[2]];
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t o = 0; o < O; o++) {
+            double g = dy[n * O + o];
+            db[o] += g;
+            for (int64_t c = 0; c < C; c++) {
+                dx[n * C + c] += g * w[o * C + c];
+                dw[o * C + c] += g * x[n * C + c];
+            }
+        }
+}
+
+const rn_layer rn_layer_gemm = {gemm_compile, gemm_forward, gemm_backward, gemm_release, gemm_ref_forward,
+                                gemm_ref_backward};

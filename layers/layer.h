@@ -1,0 +1,116 @@
+// layer.h — the contract between the executors (src/exec.c, src/ref.c) and the op
+// implementations in layers/. Each layers/<op>.c holds, side by side, for one ONNX op:
+//   compile   build the oneDNN primitives for the input layouts and pick the output layout
+//   forward   run them (training or inference, as the executor was compiled)
+//   backward  gradients w.r.t. the op's activation inputs and its parameters
+//   release   free what compile made
+//   ref_forward / ref_backward   the plain-C twin: naive loops over NCHW doubles
+#ifndef RN_LAYER_H
+#define RN_LAYER_H
+
+#include <oneapi/dnnl/dnnl.h>
+
+#include "src/dnn.h"
+#include "src/exec.h"
+#include "src/graph.h"
+
+// ---- oneDNN executor state visible to layers -------------------------------------------------
+
+// One activation tensor at the executor's batch size.
+typedef struct rn_act {
+    int ndim;
+    int64_t dims[RN_MAX_DIMS];
+    dnnl_memory_desc_t md;  // layout chosen by the producer (the consumer's diff uses the same)
+    dnnl_memory_t mem;      // wraps the data buffer
+    dnnl_memory_t dmem;     // wraps the gradient buffer; NULL when no gradient is needed
+    float *buf, *diff;      // owned by the executor unless `alias` >= 0
+    int alias;              // >= 0: shares buffers and gradient state with that tensor
+    int needs_grad;
+    int consumers;          // ops reading it (a branch point has more than one)
+    int diff_written;       // backward: set once some consumer has written its gradient
+} rn_act;
+
+
+
+struct rn_exec {
+    rn_graph *g;
+    rn_exec_opts opts;
+    int64_t batch;
+    dnnl_engine_t eng;
+    dnnl_stream_t stream;
+    rn_act *act;        // indexed by tensor (PARAM/STATE slots unused)
+    void **impl;        // indexed by op: each layer's private state (its own struct)
+    int *skip;          // a Relu folded into the BatchNormalization before it: no forward/backward
+    int *fuse_relu;     // per BatchNormalization op: 1 when it also applies the Relu after it
+    void *scratch;      // gradient accumulation buffer, the size of the largest activation
+    size_t scratch_bytes;
+    double *t_fwd, *t_bwd;
+};
+
+// The activation for tensor t, following aliases.
+rn_act *rn_act_of(rn_exec *ex, int t);
+// Sets the output tensor's layout and allocates its buffers (called from each layer's compile).
+void rn_exec_define_output(rn_exec *ex, const rn_op *op, const dnnl_memory_desc_t *md);
+// Makes op's output share its input's buffers (Flatten, a Relu fused into the BN before it).
+void rn_exec_alias_output(rn_exec *ex, const rn_op *op, int onto);
+
+// Gradient of an activation input, with summation at branch points: begin() returns the memory
+// to write d(input) into — the tensor's own gradient if nothing wrote it yet in this backward, else
+// a scratch buffer — and end() adds the scratch into the gradient when it was used.
+dnnl_memory_t rn_exec_grad_begin(rn_exec *ex, int t);
+void rn_exec_grad_end(rn_exec *ex, int t, dnnl_memory_t m);
+
+// Runs a primitive on the executor's stream; aborts on failure (a broken invariant, not user input).
+void rn_exec_run(rn_exec *ex, dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);
+// Creates a primitive from a pd; aborts on failure.
+dnnl_primitive_t rn_exec_primitive(rn_pd pd);
+// Memory object over `ptr` (NULL: allocated and owned by oneDNN).
+dnnl_memory_t rn_exec_memory(rn_exec *ex, const dnnl_memory_desc_t *md, void *ptr);
+// Fails with a message naming the op, the primitive and the oneDNN status.
+int rn_exec_dnnl_fail(rn_err *err, const rn_op *op, const char *what, dnnl_status_t st);
+
+// A parameter reordered into the layout a primitive wants. `user` is the plain layout over the
+// graph arena; `want` the primitive's. When they are equal no copy is made.
+typedef struct rn_weights {
+    dnnl_memory_t user, mem;  // mem == user when no reorder is needed
+    dnnl_primitive_t reorder;
+    uint64_t version;         // g->version when last reordered
+} rn_weights;
+int rn_weights_init(rn_exec *ex, rn_weights *w, const dnnl_memory_desc_t *user_md, float *user_ptr,
+                    const dnnl_memory_desc_t *want, int to_user, rn_err *err);
+void rn_weights_sync(rn_exec *ex, rn_weights *w);  // user -> mem if the graph changed since
+void rn_weights_flush(rn_exec *ex, rn_weights *w);  // mem -> user (gradients)
+void rn_weights_release(rn_weights *w);
+
+// ---- reference executor state visible to layers ---------------------------------------------
+
+typedef struct rn_ref {
+    const rn_graph *g;
+    int64_t batch;
+    int training;
+    int *ndim;
+    int64_t (*dims)[RN_MAX_DIMS];  // per tensor, at this batch size
+    double **val;                  // per tensor: activations, parameters and BN running stats
+    double **grad;                 // per tensor: gradients (accumulated: ref_backward adds)
+    double **saved;                // per op: what backward needs beyond inputs (BN batch mean/var)
+} rn_ref;
+
+size_t rn_ref_numel(const rn_ref *r, int t);
+
+// ---- the per-op table --------------------------------------------------------------------------
+
+typedef struct rn_layer {
+    int (*compile)(rn_exec *ex, int op, rn_err *err);
+    void (*forward)(rn_exec *ex, int op);
+    void (*backward)(rn_exec *ex, int op);
+    void (*release)(rn_exec *ex, int op);
+    void (*ref_forward)(rn_ref *r, const rn_op *op);
+    void (*ref_backward)(rn_ref *r, const rn_op *op);
+} rn_layer;
+
+extern const rn_layer rn_layer_conv, rn_layer_batchnorm, rn_layer_relu, rn_layer_add, rn_layer_maxpool,
+    rn_layer_globalavgpool, rn_layer_flatten, rn_layer_gemm;
+
+const rn_layer *rn_layer_for(rn_op_type t);
+
+#endif

@@ -1,0 +1,53 @@
+// exec.h — runs a graph on oneDNN for a fixed batch size and input size.
+//
+// Activations stay in the layouts oneDNN chooses (blocked nChw16c on AVX-512) from the first
+// conv to the classifier; only the graph input and output cross to plain NCHW / NC.
+// Parameters stay plain in the graph's arena; each op reorders its weights into the layout its
+// primitive wants when g->version changes, and its weight gradients back into plain layout.
+//
+// Ownership: rn_exec_create allocates every activation buffer, primitive and memory object;
+// rn_exec_destroy frees them. The graph must outlive the executor and keep its structure.
+#ifndef RN_EXEC_H
+#define RN_EXEC_H
+
+#include "src/graph.h"
+
+typedef struct rn_exec rn_exec;
+
+typedef struct rn_exec_opts {
+    int training;       // 1: batch statistics, running-statistic updates, backward available
+    int input_blocked;  // tests: feed the input in nChw16c instead of nchw to reach blocked kernels
+    int fuse;           // fuse BatchNormalization+Relu when the BN output feeds only that Relu (default 1)
+    int profile;        // accumulate per-op forward/backward seconds
+    int input_grad;     // tests: also compute d(loss)/d(input)
+} rn_exec_opts;
+
+rn_exec_opts rn_exec_opts_default(int training);
+
+int rn_exec_create(rn_graph *g, int64_t batch, int64_t height, int64_t width, const rn_exec_opts *opts,
+                   rn_exec **out, rn_err *err);
+void rn_exec_destroy(rn_exec *ex);
+
+void rn_exec_set_input(rn_exec *ex, const float *nchw);  // (N, C, H, W) plain
+void rn_exec_forward(rn_exec *ex);
+void rn_exec_get_output(rn_exec *ex, float *out);  // the graph output, plain: (N, classes) or NCHW
+// Backward from d(loss)/d(output) given plain. Overwrites every trainable parameter's gradient
+// in the graph's grad arena (frozen ones are left untouched).
+void rn_exec_backward(rn_exec *ex, const float *dout);
+
+// Tests and tools: any activation (or its gradient) copied out in plain layout.
+void rn_exec_read_act(rn_exec *ex, int tensor, float *out);
+void rn_exec_read_grad(rn_exec *ex, int tensor, float *out);  // only activations that need a gradient
+int rn_exec_needs_grad(const rn_exec *ex, int tensor);
+size_t rn_exec_numel(const rn_exec *ex, int tensor);          // elements at this batch size
+
+// Implementation names chosen by oneDNN for an op's primitives ("jit:avx512_core", "ref:any", ...).
+// Returns the number of names written into names[] (at most max).
+int rn_exec_impls(const rn_exec *ex, int op, const char **names, int max);
+
+// Per-op seconds accumulated while opts.profile was on, and the bytes of activation memory.
+void rn_exec_profile(const rn_exec *ex, int op, double *fwd, double *bwd);
+void rn_exec_profile_reset(rn_exec *ex);
+size_t rn_exec_act_bytes(const rn_exec *ex);
+
+#endif

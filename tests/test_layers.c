@@ -1,0 +1,188 @@
+// test_layers.c — each op, forward and backward, oneDNN vs the plain-C reference (1e-4 relative)
+// and the reference vs finite differences in double precision (graphcheck.h).
+#include <stdio.h>
+
+#include "tests/graphcheck.h"
+
+// Random, non-trivial parameters: weights N(0, 1/fan_in), BN scale in [0.5, 1.5], shift and
+// running mean N(0, 0.5), running variance in [0.5, 1.5].
+static void random_params(rn_graph *g, uint64_t seed) {
+    rn_rng r;
+    rn_rng_seed(&r, seed);
+    for (int i = 0; i < g->n_tensors; i++) {
+        rn_tensor *t = &g->tensors[i];
+        if (!t->data) continue;
+        size_t n = rn_tensor_numel(t);
+        const char *nm = t->name;
+        int is_scale = strstr(nm, "gamma") != NULL, is_var = strstr(nm, "var") != NULL;
+        double fan = t->ndim > 1 ? (double)(n / (size_t)t->dims[0]) : 1.0;
+        for (size_t j = 0; j < n; j++) {
+            if (is_scale || is_var) t->data[j] = (float)rn_rng_range(&r, 0.5, 1.5);
+            else if (t->ndim == 1) t->data[j] = (float)(0.5 * rn_rng_normal(&r));
+            else t->data[j] = (float)(rn_rng_normal(&r) / sqrt(fan));
+        }
+    }
+    g->version++;
+}
+
+static int param(rn_graph *g, const char *name, int ndim, int64_t d0, int64_t d1, int64_t d2, int64_t d3) {
+    int64_t d[4] = {d0, d1, d2, d3};
+    return rn_graph_tensor(g, name, RN_PARAM, ndim, d);
+}
+
+static int state(rn_graph *g, const char *name, int64_t c) { return rn_graph_tensor(g, name, RN_STATE, 1, &c); }
+
+static int add_conv(rn_graph *g, int x, int64_t cin, int64_t cout, int k, int s, int pad, int bias, const char *nm) {
+    char b[128];
+    int in[3] = {x, 0, 0};
+    snprintf(b, sizeof b, "%s_weight", nm);
+    in[1] = param(g, b, 4, cout, cin, k, k);
+    if (bias) {
+        snprintf(b, sizeof b, "%s_bias", nm);
+        in[2] = param(g, b, 1, cout, 0, 0, 0);
+    }
+    snprintf(b, sizeof b, "%s_out", nm);
+    int op = rn_graph_op(g, RN_OP_CONV, nm, in, bias ? 3 : 2, b);
+    g->ops[op].a.conv = (rn_conv_attr){k, k, s, s, pad, pad, pad, pad, 1};
+    return g->ops[op].out;
+}
+
+static int add_bn(rn_graph *g, int x, int64_t c, const char *nm) {
+    char b[128];
+    int in[5] = {x};
+    snprintf(b, sizeof b, "%s_gamma", nm), in[1] = param(g, b, 1, c, 0, 0, 0);
+    snprintf(b, sizeof b, "%s_beta", nm), in[2] = param(g, b, 1, c, 0, 0, 0);
+    snprintf(b, sizeof b, "%s_running_mean", nm), in[3] = state(g, b, c);
+    snprintf(b, sizeof b, "%s_running_var", nm), in[4] = state(g, b, c);
+    snprintf(b, sizeof b, "%s_out", nm);
+    int op = rn_graph_op(g, RN_OP_BATCHNORM, nm, in, 5, b);
+    g->ops[op].a.bn = (rn_bn_attr){1e-5f, 0.9f};
+    return g->ops[op].out;
+}
+
+static int add_simple(rn_graph *g, rn_op_type t, int x, const char *nm) {
+    char b[128];
+    snprintf(b, sizeof b, "%s_out", nm);
+    int op = rn_graph_op(g, t, nm, &x, 1, b);
+    return g->ops[op].out;
+}
+
+static rn_graph *start(int64_t c, int *x) {
+    rn_graph *g = rn_graph_create();
+    int64_t d[4] = {1, c, 8, 8};
+    *x = rn_graph_tensor(g, "data", RN_DATA, 4, d);
+    return g;
+}
+
+static void finish_and_check(rn_graph *g, const gc_opts *o, const char *name) {
+    rn_err err;
+    int rc = rn_graph_finalize(g, &err);
+    CHECK(rc == 0, "%s: finalize: %s", name, err.msg);
+    if (rc == 0) {
+        random_params(g, o->seed);
+        graphcheck(g, o, name);
+    }
+    rn_graph_destroy(g);
+}
+
+static void test_conv(void) {
+    struct {
+        int cin, cout, k, s, pad, bias, blocked, hw;
+    } cases[] = {
+        {16, 16, 3, 1, 1, 0, 1, 8},  // 3x3 stride 1, blocked input
+        {16, 32, 3, 2, 1, 1, 1, 9},  // 3x3 stride 2, odd size, bias
+        {16, 32, 1, 1, 0, 1, 1, 8},  // 1x1 with bias (v1 bottleneck)
+        {16, 32, 1, 2, 0, 0, 1, 8},  // 1x1 stride 2 projection
+        {3, 16, 7, 2, 3, 0, 0, 16},  // the 7x7/2 stem on plain RGB
+        {3, 16, 3, 1, 1, 1, 0, 8},   // the small stem with bias
+        {32, 16, 3, 1, 0, 0, 1, 7},  // no padding
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int x;
+        rn_graph *g = start(cases[i].cin, &x);
+        add_conv(g, x, cases[i].cin, cases[i].cout, cases[i].k, cases[i].s, cases[i].pad, cases[i].bias, "conv");
+        gc_opts o = gc_default(2, cases[i].hw, cases[i].hw);
+        o.input_blocked = cases[i].blocked;
+        char name[128];
+        snprintf(name, sizeof name, "Conv %dx%d/%d pad %d %s %d->%d", cases[i].k, cases[i].k, cases[i].s, cases[i].pad,
+                 cases[i].bias ? "bias" : "no-bias", cases[i].cin, cases[i].cout);
+        finish_and_check(g, &o, name);
+    }
+}
+
+static void test_batchnorm(void) {
+    for (int training = 0; training <= 1; training++)
+        for (int relu = 0; relu <= 1; relu++)
+            for (int blocked = 0; blocked <= 1; blocked++) {
+                int x;
+                rn_graph *g = start(16, &x);
+                int y = add_bn(g, x, 16, "bn");
+                if (relu) add_simple(g, RN_OP_RELU, y, "relu");
+                gc_opts o = gc_default(3, 5, 5);
+                o.training = training;
+                o.input_blocked = blocked;
+                char name[128];
+                snprintf(name, sizeof name, "BatchNormalization%s %s %s", relu ? "+Relu (fused)" : "",
+                         training ? "training" : "inference", blocked ? "nChw16c" : "nchw");
+                finish_and_check(g, &o, name);
+            }
+    // The v2 input BN: 3 channels, plain layout, frozen scale and shift.
+    int x;
+    rn_graph *g = start(3, &x);
+    add_bn(g, x, 3, "bn_data");
+    g->tensors[1].trainable = g->tensors[2].trainable = 0;
+    gc_opts o = gc_default(2, 6, 6);
+    o.fd_samples = 0;
+    finish_and_check(g, &o, "BatchNormalization on data, frozen");
+}
+
+static void test_relu_add_pool(void) {
+    for (int blocked = 0; blocked <= 1; blocked++) {
+        int x;
+        rn_graph *g = start(16, &x);
+        add_simple(g, RN_OP_RELU, x, "relu");
+        gc_opts o = gc_default(2, 6, 6);
+        o.input_blocked = blocked;
+        finish_and_check(g, &o, blocked ? "Relu nChw16c" : "Relu nchw");
+    }
+    {
+        // Add with a branch point: x feeds both a conv and the Add, so d(x) sums two gradients.
+        int x;
+        rn_graph *g = start(16, &x);
+        int c = add_conv(g, x, 16, 16, 3, 1, 1, 0, "conv");
+        int in[2] = {c, x};
+        rn_graph_op(g, RN_OP_ADD, "add", in, 2, "add_out");
+        gc_opts o = gc_default(2, 6, 6);
+        o.input_blocked = 1;
+        finish_and_check(g, &o, "Add with a branch point");
+    }
+    {
+        int x;
+        rn_graph *g = start(16, &x);
+        int op = rn_graph_op(g, RN_OP_MAXPOOL, "pool", &x, 1, "pool_out");
+        g->ops[op].a.pool = (rn_pool_attr){3, 3, 2, 2, 1, 1, 1, 1};
+        gc_opts o = gc_default(2, 9, 9);
+        o.input_blocked = 1;
+        finish_and_check(g, &o, "MaxPool 3x3/2 pad 1");
+    }
+    {
+        // The head: GlobalAveragePool -> Flatten -> Gemm (transB = 1, bias).
+        int x;
+        rn_graph *g = start(32, &x);
+        int p = add_simple(g, RN_OP_GLOBALAVGPOOL, x, "gap");
+        int f = add_simple(g, RN_OP_FLATTEN, p, "flatten");
+        int in[3] = {f, param(g, "fc_weight", 2, 10, 32, 0, 0), param(g, "fc_bias", 1, 10, 0, 0, 0)};
+        int op = rn_graph_op(g, RN_OP_GEMM, "fc", in, 3, "fc_out");
+        g->ops[op].a.gemm = (rn_gemm_attr){1, 1, 0, 1};
+        gc_opts o = gc_default(4, 5, 5);
+        o.input_blocked = 1;
+        finish_and_check(g, &o, "GlobalAveragePool+Flatten+Gemm");
+    }
+}
+
+int main(void) {
+    test_conv();
+    test_batchnorm();
+    test_relu_add_pool();
+    return check_summary();
+}
