@@ -28,7 +28,8 @@ static int bn_compile(rn_exec *ex, int k, rn_err *err) {
     rn_tensor *rmean = &g->tensors[op->in[3]], *rvar = &g->tensors[op->in[4]];
     rn_act *x = rn_act_of(ex, op->in[0]);
     int training = ex->opts.training;
-    unsigned flags = (training ? 0 : dnnl_use_global_stats) | (ex->fuse_relu[k] ? dnnl_fuse_norm_relu : 0);
+    int batch_stats = training && !ex->opts.bn_frozen;  // frozen: fine-tuning keeps the running statistics
+    unsigned flags = (batch_stats ? 0 : dnnl_use_global_stats) | (ex->fuse_relu[k] ? dnnl_fuse_norm_relu : 0);
 
     rn_pd fwd;
     dnnl_status_t st = rn_dnn_bnorm_fwd(&fwd, ex->eng, training, &x->md, op->a.bn.epsilon, flags);
@@ -42,7 +43,7 @@ static int bn_compile(rn_exec *ex, int k, rn_err *err) {
     rn_dnn_md(&c_md, 1, &C, dnnl_x);
     b->scale = rn_exec_memory(ex, &c_md, scale->data);
     b->shift = rn_exec_memory(ex, &c_md, shift->data);
-    if (training) {
+    if (batch_stats) {
         b->batch_mean = rn_malloc((size_t)C * sizeof(float));
         b->batch_var = rn_malloc((size_t)C * sizeof(float));
         b->mean = rn_exec_memory(ex, &c_md, b->batch_mean);
@@ -82,7 +83,7 @@ static void bn_forward(rn_exec *ex, int k) {
                                {DNNL_ARG_VARIANCE, b->var},
                                {DNNL_ARG_WORKSPACE, b->ws}};
     rn_exec_run(ex, b->fwd, b->ws ? 7 : 6, args);
-    if (ex->opts.training) {
+    if (b->batch_mean) {
         // running = running * momentum + batch * (1 - momentum)   (ONNX BatchNormalization-7)
         float m = op->a.bn.momentum;
         rn_tensor *rm = &ex->g->tensors[op->in[3]], *rv = &ex->g->tensors[op->in[4]];
@@ -139,7 +140,7 @@ static void bn_ref_forward(rn_ref *r, const rn_op *op) {
     double eps = op->a.bn.epsilon, m = op->a.bn.momentum;
     for (int64_t c = 0; c < C; c++) {
         double mean, var;
-        if (r->training) {
+        if (r->training && !r->bn_frozen) {
             double s = 0, s2 = 0;
             for (int64_t n = 0; n < N; n++)
                 for (int64_t i = 0; i < HW; i++) s += x[(n * C + c) * HW + i];
@@ -189,8 +190,8 @@ static void bn_ref_backward(rn_ref *r, const rn_op *op) {
             for (int64_t i = 0; i < HW; i++) {
                 int64_t j = (n * C + c) * HW + i;
                 double xhat = (x[j] - mean) * inv;
-                // Training: the batch statistics depend on x too. Inference: a fixed affine map.
-                dx[j] += r->training ? g[c] * inv / M * (M * dy[j] - sdy - xhat * sdyx) : g[c] * inv * dy[j];
+                // Batch statistics depend on x too; running (inference, frozen) ones make a fixed affine map.
+                dx[j] += r->training && !r->bn_frozen ? g[c] * inv / M * (M * dy[j] - sdy - xhat * sdyx) : g[c] * inv * dy[j];
             }
     }
 }

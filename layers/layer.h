@@ -88,6 +88,7 @@ typedef struct rn_ref {
     const rn_graph *g;
     int64_t batch;
     int training;
+    int bn_frozen;                 // BN uses (and keeps) its running statistics while training
     int *ndim;
     int64_t (*dims)[RN_MAX_DIMS];  // per tensor, at this batch size
     double **val;                  // per tensor: activations, parameters and BN running stats

@@ -20,6 +20,7 @@ typedef struct rn_exec_opts {
     int fuse;           // fuse BatchNormalization+Relu when the BN output feeds only that Relu (default 1)
     int profile;        // accumulate per-op forward/backward seconds
     int input_grad;     // tests: also compute d(loss)/d(input)
+    int bn_frozen;      // training with BN statistics frozen: running statistics used and kept as they are
 } rn_exec_opts;
 
 rn_exec_opts rn_exec_opts_default(int training);

@@ -97,5 +97,7 @@ void rn_ref_backward(rn_ref *r, const double *dout) {
     for (int k = r->g->n_ops - 1; k >= 0; k--) rn_layer_for(r->g->ops[k].type)->ref_backward(r, &r->g->ops[k]);
 }
 
+void rn_ref_freeze_bn(rn_ref *r, int frozen) { r->bn_frozen = frozen; }
+
 double *rn_ref_value(rn_ref *r, int t) { return r->val[t]; }
 double *rn_ref_grad(rn_ref *r, int t) { return r->grad[t]; }

@@ -15,6 +15,7 @@ int rn_ref_create(const rn_graph *g, int64_t batch, int64_t height, int64_t widt
                   rn_err *err);
 void rn_ref_destroy(rn_ref *r);
 
+void rn_ref_freeze_bn(rn_ref *r, int frozen);  // as rn_exec_opts.bn_frozen
 void rn_ref_load_params(rn_ref *r);  // graph arena -> double copies (running statistics included)
 void rn_ref_set_input(rn_ref *r, const double *nchw);
 void rn_ref_forward(rn_ref *r);

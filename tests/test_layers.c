@@ -126,6 +126,16 @@ static void test_batchnorm(void) {
                          training ? "training" : "inference", blocked ? "nChw16c" : "nchw");
                 finish_and_check(g, &o, name);
             }
+    for (int relu = 0; relu <= 1; relu++) {
+        int x;
+        rn_graph *g = start(16, &x);
+        int y = add_bn(g, x, 16, "bn");
+        if (relu) add_simple(g, RN_OP_RELU, y, "relu");
+        gc_opts o = gc_default(2, 5, 5);
+        o.bn_frozen = 1;
+        o.input_blocked = 1;
+        finish_and_check(g, &o, relu ? "BatchNormalization+Relu, statistics frozen" : "BatchNormalization, statistics frozen");
+    }
     // The v2 input BN: 3 channels, plain layout, frozen scale and shift.
     int x;
     rn_graph *g = start(3, &x);
