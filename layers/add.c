@@ -17,6 +17,7 @@ static int add_compile(rn_exec *ex, int k, rn_err *err) {
     dnnl_status_t st = rn_dnn_add(&pd, ex->eng, &x0->md, &x1->md, &x0->md);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a binary add", st);
     a->fwd = rn_exec_primitive(pd);
+    rn_exec_note_impl(ex, k, pd);
     rn_exec_define_output(ex, op, rn_dnn_query(pd, dnnl_query_dst_md, 0));
     dnnl_primitive_desc_destroy(pd);
     if (ex->act[op->out].needs_grad && (x0->needs_grad || x1->needs_grad) &&

@@ -35,6 +35,7 @@ static int bn_compile(rn_exec *ex, int k, rn_err *err) {
     dnnl_status_t st = rn_dnn_bnorm_fwd(&fwd, ex->eng, training, &x->md, op->a.bn.epsilon, flags);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a batch normalization", st);
     b->fwd = rn_exec_primitive(fwd);
+    rn_exec_note_impl(ex, k, fwd);
     rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0));
     rn_act *y = &ex->act[op->out];
 
@@ -61,6 +62,7 @@ static int bn_compile(rn_exec *ex, int k, rn_err *err) {
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a batch normalization backward", st);
         else {
             b->bwd = rn_exec_primitive(bwd);
+            rn_exec_note_impl(ex, k, bwd);
             dnnl_primitive_desc_destroy(bwd);
             int frozen = !scale->trainable || !shift->trainable;
             if (frozen) b->dummy = rn_malloc(2 * (size_t)C * sizeof(float));

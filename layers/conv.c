@@ -38,6 +38,7 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
                                        &y_any, s, pl, pr);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a convolution", st);
     c->fwd = rn_exec_primitive(fwd);
+    rn_exec_note_impl(ex, k, fwd);
     rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0));
     int rc = rn_weights_init(ex, &c->w_fwd, &w_user, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0), 0, err);
     if (b) c->bias = rn_exec_memory(ex, &b_md, b->data);
@@ -49,6 +50,7 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a convolution backward-data", st);
         else {
             c->bwd_data = rn_exec_primitive(bd);
+            rn_exec_note_impl(ex, k, bd);
             rc = rn_weights_init(ex, &c->w_bwd_data, &w_user, w->data, rn_dnn_query(bd, dnnl_query_weights_md, 0),
                                  0, err);
             dnnl_primitive_desc_destroy(bd);
@@ -60,6 +62,7 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a convolution backward-weights", st);
         else {
             c->bwd_weights = rn_exec_primitive(bw);
+            rn_exec_note_impl(ex, k, bw);
             rc = rn_weights_init(ex, &c->dw, &w_user, w->grad, rn_dnn_query(bw, dnnl_query_diff_weights_md, 0), 1,
                                  err);
             if (b) c->dbias = rn_exec_memory(ex, &b_md, b->grad);

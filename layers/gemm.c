@@ -30,6 +30,7 @@ static int gemm_compile(rn_exec *ex, int k, rn_err *err) {
     dnnl_status_t st = rn_dnn_ip_fwd(&fwd, ex->eng, ex->opts.training, &x->md, &w_any, &b_md, &y_md);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "an inner product", st);
     c->fwd = rn_exec_primitive(fwd);
+    rn_exec_note_impl(ex, k, fwd);
     rn_exec_define_output(ex, op, &y_md);
     c->bias = rn_exec_memory(ex, &b_md, b->data);
     int rc = rn_weights_init(ex, &c->w_fwd, &w_user, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0), 0, err);
@@ -39,6 +40,7 @@ static int gemm_compile(rn_exec *ex, int k, rn_err *err) {
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "an inner product backward-data", st);
         else {
             c->bwd_data = rn_exec_primitive(bd);
+            rn_exec_note_impl(ex, k, bd);
             rc = rn_weights_init(ex, &c->w_bwd_data, &w_user, w->data, rn_dnn_query(bd, dnnl_query_weights_md, 0),
                                  0, err);
             dnnl_primitive_desc_destroy(bd);
@@ -50,6 +52,7 @@ static int gemm_compile(rn_exec *ex, int k, rn_err *err) {
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "an inner product backward-weights", st);
         else {
             c->bwd_weights = rn_exec_primitive(bw);
+            rn_exec_note_impl(ex, k, bw);
             rc = rn_weights_init(ex, &c->dw, &w_user, w->grad, rn_dnn_query(bw, dnnl_query_diff_weights_md, 0), 1,
                                  err);
             c->dbias = rn_exec_memory(ex, &b_md, b->grad);

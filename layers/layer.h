@@ -16,6 +16,8 @@
 
 // ---- oneDNN executor state visible to layers -------------------------------------------------
 
+#define RN_MAX_PRIMS 4
+
 // One activation tensor at the executor's batch size.
 typedef struct rn_act {
     int ndim;
@@ -45,7 +47,11 @@ struct rn_exec {
     void *scratch;      // gradient accumulation buffer, the size of the largest activation
     size_t scratch_bytes;
     double *t_fwd, *t_bwd;
+    char *(*impl_names)[RN_MAX_PRIMS];  // per op: oneDNN implementation of each primitive it made
 };
+
+// Records which implementation oneDNN chose for one of op k's primitives (see rn_exec_impls).
+void rn_exec_note_impl(rn_exec *ex, int k, rn_pd pd);
 
 // The activation for tensor t, following aliases.
 rn_act *rn_act_of(rn_exec *ex, int t);

@@ -39,6 +39,7 @@ static int pool_compile(rn_exec *ex, int k, rn_err *err) {
     dnnl_status_t st = rn_dnn_pool_fwd(&fwd, ex->eng, ex->opts.training, alg, &x->md, &y_any, kk, s, pl, pr);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a pooling", st);
     p->fwd = rn_exec_primitive(fwd);
+    rn_exec_note_impl(ex, k, fwd);
     rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0));
     const dnnl_memory_desc_t *ws = rn_dnn_query(fwd, dnnl_query_workspace_md, 0);
     if (ex->opts.training && ws && ws->ndims > 0) p->ws = rn_exec_memory(ex, ws, NULL);
@@ -50,6 +51,7 @@ static int pool_compile(rn_exec *ex, int k, rn_err *err) {
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a pooling backward", st);
         else {
             p->bwd = rn_exec_primitive(bwd);
+            rn_exec_note_impl(ex, k, bwd);
             dnnl_primitive_desc_destroy(bwd);
         }
     }

@@ -18,6 +18,7 @@ static int relu_compile(rn_exec *ex, int k, rn_err *err) {
     dnnl_status_t st = rn_dnn_relu_fwd(&fwd, ex->eng, ex->opts.training, &x->md);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a relu", st);
     r->fwd = rn_exec_primitive(fwd);
+    rn_exec_note_impl(ex, k, fwd);
     rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0));
     int rc = 0;
     rn_act *y = &ex->act[op->out];
@@ -27,6 +28,7 @@ static int relu_compile(rn_exec *ex, int k, rn_err *err) {
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a relu backward", st);
         else {
             r->bwd = rn_exec_primitive(bwd);
+            rn_exec_note_impl(ex, k, bwd);
             dnnl_primitive_desc_destroy(bwd);
         }
     }

@@ -142,6 +142,21 @@ void rn_weights_release(rn_weights *w) {
     memset(w, 0, sizeof *w);
 }
 
+void rn_exec_note_impl(rn_exec *ex, int k, rn_pd pd) {
+    for (int i = 0; i < RN_MAX_PRIMS; i++)
+        if (!ex->impl_names[k][i]) {
+            ex->impl_names[k][i] = rn_strdup(rn_dnn_impl(pd));
+            return;
+        }
+}
+
+int rn_exec_impls(const rn_exec *ex, int op, const char **names, int max) {
+    int n = 0;
+    for (int i = 0; i < RN_MAX_PRIMS && n < max; i++)
+        if (ex->impl_names[op][i]) names[n++] = ex->impl_names[op][i];
+    return n;
+}
+
 const rn_layer *rn_layer_for(rn_op_type t) {
     switch (t) {
     case RN_OP_CONV: return &rn_layer_conv;
@@ -241,6 +256,7 @@ int rn_exec_create(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_ex
     ex->fuse_relu = rn_calloc((size_t)g->n_ops, sizeof *ex->fuse_relu);
     ex->t_fwd = rn_calloc((size_t)g->n_ops, sizeof *ex->t_fwd);
     ex->t_bwd = rn_calloc((size_t)g->n_ops, sizeof *ex->t_bwd);
+    ex->impl_names = rn_calloc((size_t)g->n_ops, sizeof *ex->impl_names);
     if (dnnl_engine_create(&ex->eng, dnnl_cpu, 0) != dnnl_success ||
         dnnl_stream_create(&ex->stream, ex->eng, dnnl_stream_default_flags) != dnnl_success) {
         rn_exec_destroy(ex);
@@ -291,6 +307,9 @@ void rn_exec_destroy(rn_exec *ex) {
     free(ex->fuse_relu);
     free(ex->t_fwd);
     free(ex->t_bwd);
+    for (int k = 0; ex->impl_names && k < ex->g->n_ops; k++)
+        for (int i = 0; i < RN_MAX_PRIMS; i++) free(ex->impl_names[k][i]);
+    free(ex->impl_names);
     free(ex);
 }
 

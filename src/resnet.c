@@ -65,6 +65,7 @@ int rn_model_opts_resolve(rn_model_opts *o, rn_err *err) {
                  {50, 1, {3, 4, 6, 3}},
                  {101, 1, {3, 4, 23, 3}},
                  {152, 1, {3, 8, 36, 3}}};
+    if (o->stride_in_3x3 && o->version != 1) return rn_fail(err, "[model] stride_in_3x3 applies to version 1 only");
     if (o->depth) {
         for (size_t i = 0; i < sizeof table / sizeof *table; i++)
             if (table[i].depth == o->depth) {
@@ -76,7 +77,6 @@ int rn_model_opts_resolve(rn_model_opts *o, rn_err *err) {
         return rn_fail(err, "[model] depth %d is not one of 18, 34, 50, 101, 152", o->depth);
     }
     if (o->n_stages < 1) return rn_fail(err, "[model] needs depth or blocks");
-    if (o->stride_in_3x3 && o->version != 1) return rn_fail(err, "[model] stride_in_3x3 applies to version 1 only");
     return 0;
 }
 

@@ -33,6 +33,15 @@ static int check_passed, check_failed;
 
 // Largest relative difference between two arrays, scaled by the larger array norm entry:
 // max_i |a_i - b_i| / max(max_i |b_i|, 1e-6). Used to compare whole tensors.
+static inline double max_rel_diff_floor(const float *a, const double *b, size_t n, double floor) {
+    double m = floor > 1e-6 ? floor : 1e-6, d = 0;
+    for (size_t i = 0; i < n; i++) m = fabs(b[i]) > m ? fabs(b[i]) : m;
+    for (size_t i = 0; i < n; i++) {
+        double x = fabs((double)a[i] - b[i]);
+        d = x > d ? x : d;
+    }
+    return d / m;
+}
 static inline double max_rel_diff_fd(const float *a, const double *b, size_t n) {
     double m = 1e-6, d = 0;
     for (size_t i = 0; i < n; i++) m = fabs(b[i]) > m ? fabs(b[i]) : m;
