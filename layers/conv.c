@@ -6,7 +6,7 @@
 
 typedef struct conv_impl {
     dnnl_primitive_t fwd, bwd_data, bwd_weights;
-    rn_weights w_fwd, w_bwd_data, dw;  // weights for forward / backward-data, and their gradient
+    rn_weights *w_fwd, *w_bwd_data, *dw;  // weights for forward / backward-data, and their gradient
     dnnl_memory_t bias, dbias;         // plain, over the graph's arenas
 } conv_impl;
 
@@ -27,9 +27,8 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
     int64_t s[2], pl[2], pr[2];
     conv_geometry(&op->a.conv, s, pl, pr);
 
-    dnnl_memory_desc_t w_any, w_user, b_md, y_any;
+    dnnl_memory_desc_t w_any, b_md, y_any;
     rn_dnn_md(&w_any, 4, w->dims, dnnl_format_tag_any);
-    rn_dnn_md(&w_user, 4, w->dims, dnnl_oihw);
     if (b) rn_dnn_md(&b_md, 1, b->dims, dnnl_x);
     rn_dnn_md(&y_any, 4, y->dims, dnnl_format_tag_any);
 
@@ -40,7 +39,8 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
     c->fwd = rn_exec_primitive(fwd);
     rn_exec_note_impl(ex, k, fwd);
     rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0));
-    int rc = rn_weights_init(ex, &c->w_fwd, &w_user, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0), 0, err);
+    c->w_fwd = rn_exec_weights(ex, 4, w->dims, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0), RN_W_FORWARD, err);
+    int rc = c->w_fwd ? 0 : -1;
     if (b) c->bias = rn_exec_memory(ex, &b_md, b->data);
 
     if (!rc && x->needs_grad) {
@@ -51,8 +51,9 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
         else {
             c->bwd_data = rn_exec_primitive(bd);
             rn_exec_note_impl(ex, k, bd);
-            rc = rn_weights_init(ex, &c->w_bwd_data, &w_user, w->data, rn_dnn_query(bd, dnnl_query_weights_md, 0),
-                                 0, err);
+            c->w_bwd_data = rn_exec_weights(ex, 4, w->dims, w->data, rn_dnn_query(bd, dnnl_query_weights_md, 0),
+                                            RN_W_BACKWARD_DATA, err);
+            rc = c->w_bwd_data ? 0 : -1;
             dnnl_primitive_desc_destroy(bd);
         }
     }
@@ -63,8 +64,9 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
         else {
             c->bwd_weights = rn_exec_primitive(bw);
             rn_exec_note_impl(ex, k, bw);
-            rc = rn_weights_init(ex, &c->dw, &w_user, w->grad, rn_dnn_query(bw, dnnl_query_diff_weights_md, 0), 1,
-                                 err);
+            c->dw = rn_exec_weights(ex, 4, w->dims, w->grad, rn_dnn_query(bw, dnnl_query_diff_weights_md, 0),
+                                    RN_W_GRADIENT, err);
+            rc = c->dw ? 0 : -1;
             if (b) c->dbias = rn_exec_memory(ex, &b_md, b->grad);
             dnnl_primitive_desc_destroy(bw);
         }
@@ -76,9 +78,8 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
 static void conv_forward(rn_exec *ex, int k) {
     const rn_op *op = &ex->g->ops[k];
     conv_impl *c = ex->impl[k];
-    rn_weights_sync(ex, &c->w_fwd);
     dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, rn_act_of(ex, op->in[0])->mem},
-                               {DNNL_ARG_WEIGHTS, c->w_fwd.mem},
+                               {DNNL_ARG_WEIGHTS, rn_weights_mem(c->w_fwd)},
                                {DNNL_ARG_DST, ex->act[op->out].mem},
                                {DNNL_ARG_BIAS, c->bias}};
     rn_exec_run(ex, c->fwd, c->bias ? 4 : 3, args);
@@ -91,16 +92,14 @@ static void conv_backward(rn_exec *ex, int k) {
     if (c->bwd_weights) {
         dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, rn_act_of(ex, op->in[0])->mem},
                                    {DNNL_ARG_DIFF_DST, y->dmem},
-                                   {DNNL_ARG_DIFF_WEIGHTS, c->dw.mem},
+                                   {DNNL_ARG_DIFF_WEIGHTS, rn_weights_mem(c->dw)},
                                    {DNNL_ARG_DIFF_BIAS, c->dbias}};
         rn_exec_run(ex, c->bwd_weights, c->dbias ? 4 : 3, args);
-        rn_weights_flush(ex, &c->dw);
     }
     if (c->bwd_data) {
-        rn_weights_sync(ex, &c->w_bwd_data);
         dnnl_memory_t dx = rn_exec_grad_begin(ex, op->in[0]);
         dnnl_exec_arg_t args[3] = {
-            {DNNL_ARG_DIFF_DST, y->dmem}, {DNNL_ARG_WEIGHTS, c->w_bwd_data.mem}, {DNNL_ARG_DIFF_SRC, dx}};
+            {DNNL_ARG_DIFF_DST, y->dmem}, {DNNL_ARG_WEIGHTS, rn_weights_mem(c->w_bwd_data)}, {DNNL_ARG_DIFF_SRC, dx}};
         rn_exec_run(ex, c->bwd_data, 3, args);
         rn_exec_grad_end(ex, op->in[0], dx);
     }
@@ -111,9 +110,6 @@ static void conv_release(rn_exec *ex, int k) {
     if (c->fwd) dnnl_primitive_destroy(c->fwd);
     if (c->bwd_data) dnnl_primitive_destroy(c->bwd_data);
     if (c->bwd_weights) dnnl_primitive_destroy(c->bwd_weights);
-    rn_weights_release(&c->w_fwd);
-    rn_weights_release(&c->w_bwd_data);
-    rn_weights_release(&c->dw);
     if (c->bias) dnnl_memory_destroy(c->bias);
     if (c->dbias) dnnl_memory_destroy(c->dbias);
 }

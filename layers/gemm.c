@@ -7,7 +7,7 @@
 
 typedef struct gemm_impl {
     dnnl_primitive_t fwd, bwd_data, bwd_weights;
-    rn_weights w_fwd, w_bwd_data, dw;
+    rn_weights *w_fwd, *w_bwd_data, *dw;
     dnnl_memory_t bias, dbias;
 } gemm_impl;
 
@@ -20,9 +20,8 @@ static int gemm_compile(rn_exec *ex, int k, rn_err *err) {
     rn_act *y = &ex->act[op->out];
     int nd = x->md.ndims;
     int64_t wdims[4] = {w->dims[0], w->dims[1], 1, 1};
-    dnnl_memory_desc_t w_any, w_user, b_md, y_md;
+    dnnl_memory_desc_t w_any, b_md, y_md;
     rn_dnn_md(&w_any, nd, wdims, dnnl_format_tag_any);
-    rn_dnn_md(&w_user, nd, wdims, nd == 4 ? dnnl_oihw : dnnl_oi);
     rn_dnn_md(&b_md, 1, b->dims, dnnl_x);
     rn_dnn_md(&y_md, 2, y->dims, dnnl_nc);
 
@@ -33,7 +32,8 @@ static int gemm_compile(rn_exec *ex, int k, rn_err *err) {
     rn_exec_note_impl(ex, k, fwd);
     rn_exec_define_output(ex, op, &y_md);
     c->bias = rn_exec_memory(ex, &b_md, b->data);
-    int rc = rn_weights_init(ex, &c->w_fwd, &w_user, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0), 0, err);
+    c->w_fwd = rn_exec_weights(ex, nd, wdims, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0), RN_W_FORWARD, err);
+    int rc = c->w_fwd ? 0 : -1;
     if (!rc && x->needs_grad) {
         rn_pd bd;
         st = rn_dnn_ip_bwd_data(&bd, ex->eng, &x->md, &w_any, &y_md, fwd);
@@ -41,8 +41,9 @@ static int gemm_compile(rn_exec *ex, int k, rn_err *err) {
         else {
             c->bwd_data = rn_exec_primitive(bd);
             rn_exec_note_impl(ex, k, bd);
-            rc = rn_weights_init(ex, &c->w_bwd_data, &w_user, w->data, rn_dnn_query(bd, dnnl_query_weights_md, 0),
-                                 0, err);
+            c->w_bwd_data = rn_exec_weights(ex, nd, wdims, w->data, rn_dnn_query(bd, dnnl_query_weights_md, 0),
+                                            RN_W_BACKWARD_DATA, err);
+            rc = c->w_bwd_data ? 0 : -1;
             dnnl_primitive_desc_destroy(bd);
         }
     }
@@ -53,8 +54,9 @@ static int gemm_compile(rn_exec *ex, int k, rn_err *err) {
         else {
             c->bwd_weights = rn_exec_primitive(bw);
             rn_exec_note_impl(ex, k, bw);
-            rc = rn_weights_init(ex, &c->dw, &w_user, w->grad, rn_dnn_query(bw, dnnl_query_diff_weights_md, 0), 1,
-                                 err);
+            c->dw = rn_exec_weights(ex, nd, wdims, w->grad, rn_dnn_query(bw, dnnl_query_diff_weights_md, 0),
+                                    RN_W_GRADIENT, err);
+            rc = c->dw ? 0 : -1;
             c->dbias = rn_exec_memory(ex, &b_md, b->grad);
             dnnl_primitive_desc_destroy(bw);
         }
@@ -66,9 +68,8 @@ static int gemm_compile(rn_exec *ex, int k, rn_err *err) {
 static void gemm_forward(rn_exec *ex, int k) {
     const rn_op *op = &ex->g->ops[k];
     gemm_impl *c = ex->impl[k];
-    rn_weights_sync(ex, &c->w_fwd);
     dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, rn_act_of(ex, op->in[0])->mem},
-                               {DNNL_ARG_WEIGHTS, c->w_fwd.mem},
+                               {DNNL_ARG_WEIGHTS, rn_weights_mem(c->w_fwd)},
                                {DNNL_ARG_BIAS, c->bias},
                                {DNNL_ARG_DST, ex->act[op->out].mem}};
     rn_exec_run(ex, c->fwd, 4, args);
@@ -81,16 +82,14 @@ static void gemm_backward(rn_exec *ex, int k) {
     if (c->bwd_weights) {
         dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, rn_act_of(ex, op->in[0])->mem},
                                    {DNNL_ARG_DIFF_DST, y->dmem},
-                                   {DNNL_ARG_DIFF_WEIGHTS, c->dw.mem},
+                                   {DNNL_ARG_DIFF_WEIGHTS, rn_weights_mem(c->dw)},
                                    {DNNL_ARG_DIFF_BIAS, c->dbias}};
         rn_exec_run(ex, c->bwd_weights, 4, args);
-        rn_weights_flush(ex, &c->dw);
     }
     if (c->bwd_data) {
-        rn_weights_sync(ex, &c->w_bwd_data);
         dnnl_memory_t dx = rn_exec_grad_begin(ex, op->in[0]);
         dnnl_exec_arg_t args[3] = {
-            {DNNL_ARG_DIFF_DST, y->dmem}, {DNNL_ARG_WEIGHTS, c->w_bwd_data.mem}, {DNNL_ARG_DIFF_SRC, dx}};
+            {DNNL_ARG_DIFF_DST, y->dmem}, {DNNL_ARG_WEIGHTS, rn_weights_mem(c->w_bwd_data)}, {DNNL_ARG_DIFF_SRC, dx}};
         rn_exec_run(ex, c->bwd_data, 3, args);
         rn_exec_grad_end(ex, op->in[0], dx);
     }
@@ -101,9 +100,6 @@ static void gemm_release(rn_exec *ex, int k) {
     if (c->fwd) dnnl_primitive_destroy(c->fwd);
     if (c->bwd_data) dnnl_primitive_destroy(c->bwd_data);
     if (c->bwd_weights) dnnl_primitive_destroy(c->bwd_weights);
-    rn_weights_release(&c->w_fwd);
-    rn_weights_release(&c->w_bwd_data);
-    rn_weights_release(&c->dw);
     if (c->bias) dnnl_memory_destroy(c->bias);
     if (c->dbias) dnnl_memory_destroy(c->dbias);
 }

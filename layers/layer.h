@@ -25,7 +25,7 @@ typedef struct rn_act {
     dnnl_memory_desc_t md;  // layout chosen by the producer (the consumer's diff uses the same)
     dnnl_memory_t mem;      // wraps the data buffer
     dnnl_memory_t dmem;     // wraps the gradient buffer; NULL when no gradient is needed
-    float *buf, *diff;      // owned by the executor unless `alias` >= 0
+    float *buf, *diff;      // buf: owned unless `alias` >= 0; diff: one of ex->diff_pool (shared)
     int alias;              // >= 0: shares buffers and gradient state with that tensor
     int needs_grad;
     int consumers;          // ops reading it (a branch point has more than one)
@@ -48,6 +48,12 @@ struct rn_exec {
     size_t scratch_bytes;
     double *t_fwd, *t_bwd;
     char *(*impl_names)[RN_MAX_PRIMS];  // per op: oneDNN implementation of each primitive it made
+    struct rn_weights **weights;        // every parameter layout transfer (src/weights.c)
+    int n_weights;
+    void **diff_pool;                   // gradient buffers, shared by tensors whose gradients never coexist
+    int n_diff_pool;
+    size_t diff_bytes;
+    uint64_t version[2];                // g->version when forward / backward-data weights were refreshed
 };
 
 // Records which implementation oneDNN chose for one of op k's primitives (see rn_exec_impls).
@@ -75,18 +81,16 @@ dnnl_memory_t rn_exec_memory(rn_exec *ex, const dnnl_memory_desc_t *md, void *pt
 // Fails with a message naming the op, the primitive and the oneDNN status.
 int rn_exec_dnnl_fail(rn_err *err, const rn_op *op, const char *what, dnnl_status_t st);
 
-// A parameter reordered into the layout a primitive wants. `user` is the plain layout over the
-// graph arena; `want` the primitive's. When they are equal no copy is made.
-typedef struct rn_weights {
-    dnnl_memory_t user, mem;  // mem == user when no reorder is needed
-    dnnl_primitive_t reorder;
-    uint64_t version;         // g->version when last reordered
-} rn_weights;
-int rn_weights_init(rn_exec *ex, rn_weights *w, const dnnl_memory_desc_t *user_md, float *user_ptr,
-                    const dnnl_memory_desc_t *want, int to_user, rn_err *err);
-void rn_weights_sync(rn_exec *ex, rn_weights *w);  // user -> mem if the graph changed since
-void rn_weights_flush(rn_exec *ex, rn_weights *w);  // mem -> user (gradients)
-void rn_weights_release(rn_weights *w);
+// A parameter in the layout a primitive wants (src/weights.c). Forward and backward-data copies
+// are refreshed from the graph's plain arrays when g->version changes; gradient copies go back to
+// the graph's plain gradient after every backward. The executor owns and frees them.
+typedef enum rn_weights_phase { RN_W_FORWARD, RN_W_BACKWARD_DATA, RN_W_GRADIENT } rn_weights_phase;
+typedef struct rn_weights rn_weights;
+rn_weights *rn_exec_weights(rn_exec *ex, int ndim, const int64_t *dims, float *plain, const dnnl_memory_desc_t *want,
+                            rn_weights_phase phase, rn_err *err);
+dnnl_memory_t rn_weights_mem(const rn_weights *w);
+void rn_exec_weights_run(rn_exec *ex, rn_weights_phase phase);  // every transfer of a phase, one parallel region
+void rn_exec_weights_release(rn_exec *ex);
 
 // ---- reference executor state visible to layers ---------------------------------------------
 

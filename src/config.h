@@ -1,18 +1,70 @@
 // config.h — the whole INI config of a run: one struct per section, loaded in one call.
-// Sections: [model] (src/resnet.h). Later issues add [data] [augment] [train] [optim] [schedule]
-// [checkpoint] [export]; each keeps its own options struct and key handler next to its code.
+// Sections: [model] (src/resnet.h), [data] and [augment] (data/opts.h, docs/DATA.md), and the
+// trainer's [train] [optim] [schedule] [checkpoint] [export] (docs/TRAINING.md), whose key
+// handlers live in src/config_train.c.
 #ifndef RN_CONFIG_H
 #define RN_CONFIG_H
 
+#include "data/opts.h"
+#include "optim/schedule.h"
+#include "optim/sgd.h"
 #include "src/resnet.h"
 
+#define RN_PATH_MAX 1024
+
+typedef struct rn_train_opts {
+    int epochs;              // 90
+    char run_dir[RN_PATH_MAX];  // "" = runs/<config file name without .ini>
+    double label_smoothing;  // 0
+    int accum_steps;         // 1: batches whose gradients are averaged into one optimiser step
+    int eval_batch_size;     // 0 = [data] batch_size
+    char init[RN_PATH_MAX];  // "" = fresh initialisation; else a checkpoint (or ONNX file) to start from
+    int freeze_stem;         // 0
+    int freeze_stages;       // 0: stages 1..K get no updates
+    int bn_frozen;           // 0: BatchNormalization uses and keeps its running statistics
+    uint64_t seed;           // 1: parameter initialisation
+    int threads;             // 0 = OpenMP's default
+    int stop_after_steps;    // 0; N: save and stop after global optimiser step N (time-boxed jobs, tests)
+    int log_every;           // 100: steps between plain progress lines when stderr is not a terminal
+    int progress;            // 0 auto (self-updating line on a terminal), 1 plain lines, 2 off
+} rn_train_opts;
+
+typedef struct rn_ckpt_opts {
+    int every_steps;  // 0; N: also save last.ckpt every N optimiser steps within an epoch
+    int keep_best;    // 1: best.ckpt holds the weights of the best validation top-1
+} rn_ckpt_opts;
+
+typedef struct rn_export_opts {
+    int onnx;               // 1: export an ONNX file when training ends
+    char path[RN_PATH_MAX]; // "" = <run_dir>/model.onnx
+    int use_best;           // 1: the best checkpoint's weights; 0: the last ones
+} rn_export_opts;
+
 typedef struct rn_config {
-    char path[1024];
+    char path[RN_PATH_MAX];
+    char name[256];          // file name without directory and .ini
     rn_model_opts model;
+    rn_data_opts data;
+    rn_train_opts train;
+    rn_sgd_opts optim;
+    rn_sched_opts schedule;
+    rn_ckpt_opts checkpoint;
+    rn_export_opts export_opts;
 } rn_config;
 
 // Defaults, then the file, then each "section.key=value" override in order. On error the message
 // names file:line (or the override) and the caller exits with status 2.
 int rn_config_load(rn_config *c, const char *path, const char *const *overrides, int n_overrides, rn_err *err);
+
+// Section handlers of the trainer (src/config_train.c), and the checks between their keys.
+rn_train_opts rn_train_opts_default(void);
+rn_ckpt_opts rn_ckpt_opts_default(void);
+rn_export_opts rn_export_opts_default(void);
+int rn_train_opts_set(void *opts, const char *key, const char *value, rn_err *err);
+int rn_sgd_opts_set(void *opts, const char *key, const char *value, rn_err *err);
+int rn_sched_opts_set(void *opts, const char *key, const char *value, rn_err *err);
+int rn_ckpt_opts_set(void *opts, const char *key, const char *value, rn_err *err);
+int rn_export_opts_set(void *opts, const char *key, const char *value, rn_err *err);
+int rn_train_config_check(const rn_config *c, rn_err *err);
 
 #endif

@@ -64,10 +64,6 @@ void rn_exec_define_output(rn_exec *ex, const rn_op *op, const dnnl_memory_desc_
     size_t bytes = dnnl_memory_desc_get_size(md);
     a->buf = alloc_zeroed(bytes);
     a->mem = rn_exec_memory(ex, md, a->buf);
-    if (a->needs_grad) {
-        a->diff = alloc_zeroed(bytes);
-        a->dmem = rn_exec_memory(ex, md, a->diff);
-    }
     if (bytes > ex->scratch_bytes) ex->scratch_bytes = bytes;
 }
 
@@ -101,45 +97,6 @@ void rn_exec_grad_end(rn_exec *ex, int t, dnnl_memory_t m) {
         for (size_t i = 0; i < n; i++) d[i] += s[i];
     }
     a->diff_written = 1;
-}
-
-int rn_weights_init(rn_exec *ex, rn_weights *w, const dnnl_memory_desc_t *user_md, float *user_ptr,
-                    const dnnl_memory_desc_t *want, int to_user, rn_err *err) {
-    memset(w, 0, sizeof *w);
-    w->user = rn_exec_memory(ex, user_md, user_ptr);
-    if (dnnl_memory_desc_equal(user_md, want)) {
-        w->mem = w->user;
-        return 0;
-    }
-    w->mem = rn_exec_memory(ex, want, NULL);
-    rn_pd pd;
-    dnnl_status_t st = to_user ? rn_dnn_reorder(&pd, ex->eng, want, user_md)
-                               : rn_dnn_reorder(&pd, ex->eng, user_md, want);
-    if (st != dnnl_success) return rn_fail(err, "oneDNN could not create a weight reorder (status %d)", (int)st);
-    w->reorder = rn_exec_primitive(pd);
-    dnnl_primitive_desc_destroy(pd);
-    w->version = 0;
-    return 0;
-}
-
-void rn_weights_sync(rn_exec *ex, rn_weights *w) {
-    if (!w->reorder || w->version == ex->g->version) return;
-    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, w->user}, {DNNL_ARG_TO, w->mem}};
-    rn_exec_run(ex, w->reorder, 2, args);
-    w->version = ex->g->version;
-}
-
-void rn_weights_flush(rn_exec *ex, rn_weights *w) {
-    if (!w->reorder) return;
-    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, w->mem}, {DNNL_ARG_TO, w->user}};
-    rn_exec_run(ex, w->reorder, 2, args);
-}
-
-void rn_weights_release(rn_weights *w) {
-    if (w->reorder) dnnl_primitive_destroy(w->reorder);
-    if (w->mem && w->mem != w->user) dnnl_memory_destroy(w->mem);
-    if (w->user) dnnl_memory_destroy(w->user);
-    memset(w, 0, sizeof *w);
 }
 
 void rn_exec_note_impl(rn_exec *ex, int k, rn_pd pd) {
@@ -226,6 +183,7 @@ static int plan(rn_exec *ex, int64_t H, int64_t W, rn_err *err) {
 
 static void release_all(rn_exec *ex) {
     rn_graph *g = ex->g;
+    rn_exec_weights_release(ex);
     if (ex->impl)
         for (int k = 0; k < g->n_ops; k++)
             if (ex->impl[k]) {
@@ -239,8 +197,64 @@ static void release_all(rn_exec *ex) {
             if (a->mem) dnnl_memory_destroy(a->mem);
             if (a->dmem) dnnl_memory_destroy(a->dmem);
             rn_free_aligned(a->buf);
-            rn_free_aligned(a->diff);
         }
+    for (int i = 0; i < ex->n_diff_pool; i++) rn_free_aligned(ex->diff_pool[i]);
+    free(ex->diff_pool);
+}
+
+// Gradient buffers are shared by tensors whose gradients are never live at the same time. In the
+// backward pass (ops in reverse), d(t) is born at the last op that reads t and dies once t's
+// producer has run: a ResNet then needs a handful of gradient buffers instead of one per tensor.
+static void allocate_diffs(rn_exec *ex) {
+    rn_graph *g = ex->g;
+    int nt = g->n_tensors;
+    int *born = rn_malloc((size_t)nt * sizeof *born);
+    for (int t = 0; t < nt; t++) born[t] = -1;
+    for (int k = 0; k < g->n_ops; k++) {
+        if (ex->skip[k]) continue;
+        for (int i = 0; i < g->ops[k].n_in; i++) {
+            rn_role role = g->tensors[g->ops[k].in[i]].role;
+            if (role != RN_ACT && role != RN_DATA) continue;
+            int r = (int)(rn_act_of(ex, g->ops[k].in[i]) - ex->act);
+            if (k > born[r]) born[r] = k;
+        }
+    }
+    born[rn_act_of(ex, g->output) - ex->act] = g->n_ops;  // written before the first op runs
+    // Free list of (buffer, bytes); buffers are reused only at exactly the same size.
+    void **pool = NULL;
+    size_t *pool_bytes = NULL;
+    int *pool_free = NULL, n_pool = 0;
+    for (int k = g->n_ops; k >= 0; k--) {
+        for (int t = 0; t < nt; t++) {
+            rn_act *a = &ex->act[t];
+            if (born[t] != k || a->alias >= 0 || !a->needs_grad || !a->buf) continue;
+            size_t bytes = dnnl_memory_desc_get_size(&a->md);
+            int j = 0;
+            while (j < n_pool && !(pool_free[j] && pool_bytes[j] == bytes)) j++;
+            if (j == n_pool) {
+                pool = rn_realloc(pool, (size_t)(n_pool + 1) * sizeof *pool);
+                pool_bytes = rn_realloc(pool_bytes, (size_t)(n_pool + 1) * sizeof *pool_bytes);
+                pool_free = rn_realloc(pool_free, (size_t)(n_pool + 1) * sizeof *pool_free);
+                pool[n_pool] = alloc_zeroed(bytes);
+                pool_bytes[n_pool++] = bytes;
+                ex->diff_bytes += bytes;
+            }
+            pool_free[j] = 0;
+            a->diff = pool[j];
+            a->dmem = rn_exec_memory(ex, &a->md, a->diff);
+        }
+        if (k == g->n_ops || k == 0) continue;
+        // After op k's backward its output's gradient is dead (the graph input's never is).
+        int r = (int)(rn_act_of(ex, g->ops[k].out) - ex->act);
+        if (g->tensors[r].producer != k || !ex->act[r].diff) continue;
+        for (int j = 0; j < n_pool; j++)
+            if (pool[j] == ex->act[r].diff) pool_free[j] = 1;
+    }
+    ex->diff_pool = pool;
+    ex->n_diff_pool = n_pool;
+    free(pool_bytes);
+    free(pool_free);
+    free(born);
 }
 
 int rn_exec_create(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_exec_opts *opts, rn_exec **out,
@@ -273,10 +287,6 @@ int rn_exec_create(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_ex
     size_t bytes = dnnl_memory_desc_get_size(&in->md);
     in->buf = alloc_zeroed(bytes);
     in->mem = rn_exec_memory(ex, &in->md, in->buf);
-    if (in->needs_grad) {
-        in->diff = alloc_zeroed(bytes);
-        in->dmem = rn_exec_memory(ex, &in->md, in->diff);
-    }
     ex->scratch_bytes = bytes;
     for (int k = 0; k < g->n_ops; k++) {
         const rn_layer *L = rn_layer_for(g->ops[k].type);
@@ -290,6 +300,7 @@ int rn_exec_create(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_ex
             return -1;
         }
     }
+    if (ex->opts.training) allocate_diffs(ex);
     ex->scratch = alloc_zeroed(ex->scratch_bytes);
     *out = ex;
     return 0;
@@ -350,6 +361,10 @@ void rn_exec_set_input(rn_exec *ex, const float *nchw) {
 
 void rn_exec_forward(rn_exec *ex) {
     rn_graph *g = ex->g;
+    if (ex->version[0] != g->version) {
+        rn_exec_weights_run(ex, RN_W_FORWARD);
+        ex->version[0] = g->version;
+    }
     for (int k = 0; k < g->n_ops; k++) {
         if (ex->skip[k]) continue;
         double t0 = ex->opts.profile ? rn_now() : 0;
@@ -369,6 +384,10 @@ void rn_exec_backward(rn_exec *ex, const float *dout) {
     if (!o->needs_grad) return;
     transfer(ex, &o->md, o->diff, (float *)dout, 0);
     o->diff_written = 1;
+    if (ex->version[1] != g->version) {
+        rn_exec_weights_run(ex, RN_W_BACKWARD_DATA);
+        ex->version[1] = g->version;
+    }
     for (int k = g->n_ops - 1; k >= 0; k--) {
         if (ex->skip[k]) continue;
         rn_act *a = rn_act_of(ex, g->ops[k].out);
@@ -379,6 +398,7 @@ void rn_exec_backward(rn_exec *ex, const float *dout) {
         if (ex->opts.profile) ex->t_bwd[k] += rn_now() - t0;
     }
     dnnl_stream_wait(ex->stream);
+    rn_exec_weights_run(ex, RN_W_GRADIENT);
 }
 
 void rn_exec_read_act(rn_exec *ex, int t, float *out) {
@@ -414,9 +434,7 @@ size_t rn_exec_act_bytes(const rn_exec *ex) {
     size_t b = 0;
     for (int i = 0; i < ex->g->n_tensors; i++) {
         const rn_act *a = &ex->act[i];
-        if (a->alias >= 0 || !a->buf) continue;
-        size_t s = dnnl_memory_desc_get_size(&a->md);
-        b += a->diff ? 2 * s : s;
+        if (a->alias < 0 && a->buf) b += dnnl_memory_desc_get_size(&a->md);
     }
-    return b + ex->scratch_bytes;
+    return b + ex->scratch_bytes + ex->diff_bytes;
 }

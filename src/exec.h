@@ -36,9 +36,10 @@ void rn_exec_get_output(rn_exec *ex, float *out);  // the graph output, plain: (
 // in the graph's grad arena (frozen ones are left untouched).
 void rn_exec_backward(rn_exec *ex, const float *dout);
 
-// Tests and tools: any activation (or its gradient) copied out in plain layout.
+// Tests and tools: any activation copied out in plain layout; the gradient of the graph input
+// (opts.input_grad) after a backward. Other gradients share buffers and are gone by then.
 void rn_exec_read_act(rn_exec *ex, int tensor, float *out);
-void rn_exec_read_grad(rn_exec *ex, int tensor, float *out);  // only activations that need a gradient
+void rn_exec_read_grad(rn_exec *ex, int tensor, float *out);
 int rn_exec_needs_grad(const rn_exec *ex, int tensor);
 size_t rn_exec_numel(const rn_exec *ex, int tensor);          // elements at this batch size
 

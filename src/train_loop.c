@@ -1,0 +1,237 @@
+// train_loop.c — epochs of training steps, evaluation, checkpoints and the final export.
+//
+// A training step: set_input -> forward -> scores -> softmax cross-entropy (label smoothing) ->
+// backward (overwrites the gradients) -> [sum into the accumulation buffer] -> SGD at the scheduled
+// lr -> g->version++ (in rn_sgd_step). Checkpoints are taken only between optimiser steps, so a
+// resumed run has no partial accumulation to restore.
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "layers/softmax_xent.h"
+#include "optim/checkpoint.h"
+#include "src/train.h"
+#include "src/train_run.h"
+#ifdef RN_HAVE_ONNX
+#include "export/onnx.h"
+#endif
+
+static volatile sig_atomic_t stop_flag;
+
+void rn_train_request_stop(void) { stop_flag = 1; }
+int rn_train_stop_requested(void) { return stop_flag != 0; }
+
+// Mean loss, top-1 and top-5 (percent) over the whole validation split. The executor has a fixed
+// batch, so the last partial batch is padded with zeros and only its real rows are counted
+// (inference BN uses running statistics: rows do not affect each other).
+static int evaluate(rn_run *r, double *loss, double *top1, double *top5, rn_err *err) {
+    size_t sample = 3 * (size_t)r->S * (size_t)r->S;
+    double lsum = 0;
+    int64_t c1 = 0, c5 = 0, n_all = 0;
+    rn_loader_start_epoch(r->val_l, 0);
+    rn_batch *b;
+    int rc;
+    while ((rc = rn_loader_next(r->val_l, &b, err)) == 1) {
+        int n = b->n;
+        if (n == r->EB) {
+            rn_exec_set_input(r->vx, b->data);
+        } else {
+            memcpy(r->pad, b->data, (size_t)n * sample * sizeof(float));
+            memset(r->pad + (size_t)n * sample, 0, (size_t)(r->EB - n) * sample * sizeof(float));
+            rn_exec_set_input(r->vx, r->pad);
+        }
+        memcpy(r->labels, b->labels, (size_t)n * sizeof(int32_t));
+        rn_loader_release(r->val_l, b);
+        rn_exec_forward(r->vx);
+        rn_exec_get_output(r->vx, r->scores);
+        lsum += rn_softmax_xent(r->scores, r->labels, n, r->K, r->c->train.label_smoothing, NULL) * n;
+        c1 += rn_topk_correct(r->scores, r->labels, n, r->K, 1);
+        c5 += rn_topk_correct(r->scores, r->labels, n, r->K, r->K < 5 ? r->K : 5);
+        n_all += n;
+    }
+    if (rc < 0) return -1;
+    *loss = n_all ? lsum / (double)n_all : NAN;
+    *top1 = n_all ? 100.0 * (double)c1 / (double)n_all : NAN;
+    *top5 = n_all ? 100.0 * (double)c5 / (double)n_all : NAN;
+    return 0;
+}
+
+static void accumulate(float *acc, const float *grad, size_t n, int first) {
+    if (first) {
+        memcpy(acc, grad, n * sizeof(float));
+        return;
+    }
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) acc[i] += grad[i];
+}
+
+// The displayed loss: an exponential mean, bias-corrected as fastai's SmoothenValue.
+#define SMOOTH 0.98
+
+// One optimiser step's worth of progress display.
+static void show(rn_run *r, double sec_per_batch) {
+    const rn_train_state *s = &r->st;
+    int E = r->c->train.epochs;
+    double left = (double)(r->nb - s->batch) + (double)(E - s->epoch - 1) * (double)r->nb;
+    rn_progress_info i = {s->epoch + 1, E, (s->batch + r->c->train.accum_steps - 1) / r->c->train.accum_steps, r->spe,
+                          s->smooth_loss / (1 - pow(SMOOTH, (double)s->smooth_n)), s->lr, sec_per_batch > 0 ? r->B / sec_per_batch : 0,
+                          left * sec_per_batch + (double)(E - s->epoch) * r->eval_seconds};
+    rn_progress_step(&r->prog, &i);
+}
+
+// Trains the rest of the current epoch. 0: epoch done; RN_TRAIN_STOPPED: saved and stopped; -1: error.
+static int train_epoch(rn_run *r, rn_err *err) {
+    const rn_config *c = r->c;
+    rn_train_state *s = &r->st;
+    if (s->batch >= r->nb) return 0;
+    rn_loader_start_epoch(r->train_l, s->epoch);
+    rn_batch *b;
+    // Resuming mid-epoch: the loader has no seek, so the batches already trained are decoded and dropped.
+    for (int64_t k = 0; k < s->batch; k++) {
+        if (rn_loader_next(r->train_l, &b, err) != 1) return -1;
+        rn_loader_release(r->train_l, b);
+    }
+    const int A = c->train.accum_steps;
+    const double t_start = rn_now() - s->seconds;
+    double t_prev = rn_now(), sec_per_batch = 0;
+    int micro = 0;
+    for (int64_t k = s->batch; k < r->nb; k++) {
+        int rc = rn_loader_next(r->train_l, &b, err);
+        if (rc != 1) return rc < 0 ? -1 : rn_fail(err, "data loader ended the epoch early");
+        rn_exec_set_input(r->tx, b->data);
+        memcpy(r->labels, b->labels, (size_t)r->B * sizeof(int32_t));
+        rn_loader_release(r->train_l, b);
+        rn_exec_forward(r->tx);
+        rn_exec_get_output(r->tx, r->scores);
+        double loss = rn_softmax_xent(r->scores, r->labels, r->B, r->K, c->train.label_smoothing, r->dscores);
+        if (!isfinite(loss))
+            return rn_fail(err, "the training loss is %s at epoch %lld, batch %lld/%lld (lr %.4g): stopping. Last good "
+                                "checkpoint: %s. Try a lower [optim] lr or a longer [schedule] warmup_epochs.",
+                           isnan(loss) ? "NaN" : "infinite", (long long)s->epoch + 1, (long long)k + 1, (long long)r->nb,
+                           s->lr, r->saved_note);
+        s->loss_sum += loss * r->B;
+        s->correct += rn_topk_correct(r->scores, r->labels, r->B, r->K, 1);
+        s->seen += r->B;
+        s->smooth_loss = SMOOTH * s->smooth_loss + (1 - SMOOTH) * loss;
+        s->smooth_n++;
+        rn_exec_backward(r->tx, r->dscores);
+        if (A > 1) accumulate(r->acc, r->g->grad_arena, r->g->arena_size, micro == 0);
+        micro++;
+        if (micro < A && k + 1 < r->nb) continue;
+
+        s->lr = rn_sched_lr(&c->schedule, r->base_lr, s->step, r->spe, c->train.epochs);
+        rn_sgd_step(r->sgd, r->g, A > 1 ? r->acc : r->g->grad_arena, 1.0f / (float)micro, s->lr);
+        s->step++;
+        s->batch = k + 1;
+        double now = rn_now(), dt = (now - t_prev) / micro;
+        sec_per_batch = sec_per_batch > 0 ? 0.9 * sec_per_batch + 0.1 * dt : dt;
+        t_prev = now;
+        micro = 0;
+        s->seconds = now - t_start;
+        show(r, sec_per_batch);
+        int limit = c->train.stop_after_steps > 0 && s->step >= c->train.stop_after_steps;
+        if (rn_train_stop_requested() || limit) {
+            if (rn_run_save(r, r->last, 1, err)) return -1;
+            rn_progress_note(&r->prog, "stopped after step %lld (%s): saved %s; continue with --resume %s",
+                             (long long)s->step, limit ? "stop_after_steps" : "signal", r->last, r->last);
+            return RN_TRAIN_STOPPED;
+        }
+        if (c->checkpoint.every_steps > 0 && s->step % c->checkpoint.every_steps == 0 && s->batch < r->nb &&
+            rn_run_save(r, r->last, 1, err))
+            return -1;
+    }
+    return 0;
+}
+
+// Evaluates, records the epoch, saves best and last, rewrites metrics.csv and the plot.
+static int finish_epoch(rn_run *r, rn_err *err) {
+    rn_train_state *s = &r->st;
+    double t0 = rn_now();
+    rn_epoch_row row = {(int)s->epoch + 1, s->lr, s->seen ? s->loss_sum / (double)s->seen : NAN,
+                        s->seen ? 100.0 * (double)s->correct / (double)s->seen : NAN, 0, 0, 0,
+                        s->seconds > 0 ? (double)s->seen / s->seconds : 0, 0};
+    if (evaluate(r, &row.val_loss, &row.val_top1, &row.val_top5, err)) return -1;
+    r->eval_seconds = rn_now() - t0;
+    row.seconds = s->seconds + r->eval_seconds;
+    rn_state_add_row(s, &row);
+    s->epoch++;
+    s->batch = 0;
+    s->loss_sum = 0, s->correct = 0, s->seen = 0, s->seconds = 0;
+    int best = row.val_top1 > s->best_top1;
+    if (best) {
+        s->best_top1 = row.val_top1;
+        s->best_epoch = row.epoch;
+        if (r->c->checkpoint.keep_best && rn_run_save(r, r->best, 0, err)) return -1;
+    }
+    if (rn_run_save(r, r->last, 1, err)) return -1;
+    rn_err e2;
+    if (rn_metrics_write_csv(r->csv, s->rows, s->n_rows, &e2) ||
+        rn_metrics_write_svg(r->svg, r->c->name, s->rows, s->n_rows, r->c->train.epochs, &e2))
+        rn_progress_note(&r->prog, "warning: %s", e2.msg);
+    rn_progress_note(&r->prog,
+                     "epoch %d/%d  train loss %.4f top-1 %.2f%%  val loss %.4f top-1 %.2f%% top-5 %.2f%%  %.0f img/s  %.1f s%s",
+                     row.epoch, r->c->train.epochs, row.train_loss, row.train_top1, row.val_loss, row.val_top1,
+                     row.val_top5, row.img_per_s, row.seconds, best ? "  (best)" : "");
+    return 0;
+}
+
+static int export_model(rn_run *r, rn_err *err) {
+    const rn_export_opts *x = &r->c->export_opts;
+    if (!x->onnx) return 0;
+#ifdef RN_HAVE_ONNX
+    char path[RN_METRICS_PATH];
+    if (x->path[0]) snprintf(path, sizeof path, "%s", x->path);
+    else snprintf(path, sizeof path, "%s/model.onnx", r->dir);
+    struct stat sb;
+    rn_graph *g = r->g, *best = NULL;
+    if (x->use_best && stat(r->best, &sb) == 0) {
+        if (rn_checkpoint_load_model(r->best, &best, err)) return -1;
+        g = best;
+    }
+    int rc = rn_onnx_export(g, path, err);
+    rn_graph_destroy(best);
+    if (!rc) rn_progress_note(&r->prog, "export: %s (%s weights)", path, best ? "best" : "last");
+    return rc;
+#else
+    (void)err;
+    rn_progress_note(&r->prog, "export: this build has no ONNX exporter; skipped");
+    return 0;
+#endif
+}
+
+int rn_train_run(const rn_config *c, const char *resume, rn_err *err) {
+    rn_run r;
+    memset(&r, 0, sizeof r);
+    rn_progress_init(&r.prog, stderr, c->train.progress, c->train.log_every);
+    double t0 = rn_now();
+    if (rn_run_setup(&r, c, resume, err)) {
+        rn_run_teardown(&r);
+        return RN_TRAIN_FAILED;
+    }
+    size_t trainable, total;
+    int tensors;
+    double flops;
+    rn_graph_stats(r.g, &trainable, &total, &tensors, &flops);
+    rn_progress_note(&r.prog, "%s: %.2fM trainable parameters, %.3f GFLOP/image at %dpx; batch %d x %d, %lld steps/epoch, "
+                              "lr %.4g, %d epochs -> %s",
+                     c->name, trainable / 1e6, flops / 1e9 * ((double)r.S * r.S) / ((double)c->model.input_size * c->model.input_size),
+                     r.S, r.B, c->train.accum_steps, (long long)r.spe, r.base_lr, c->train.epochs, r.dir);
+    int rc = 0;
+    while (r.st.epoch < c->train.epochs && rc == 0) {
+        rc = train_epoch(&r, err);
+        if (rc == 0) rc = finish_epoch(&r, err);
+    }
+    if (rc == 0) {
+        char t[32];
+        rn_format_duration(rn_now() - t0, t, sizeof t);
+        if (r.st.best_epoch > 0)
+            rn_progress_note(&r.prog, "done in %s: best val top-1 %.2f%% at epoch %d; %s", t, r.st.best_top1,
+                             r.st.best_epoch, r.dir);
+        rc = export_model(&r, err);
+    }
+    rn_run_teardown(&r);
+    return rc < 0 ? RN_TRAIN_FAILED : rc;
+}

@@ -1,0 +1,45 @@
+// train_run.h — the trainer's working set, shared by its setup (train_setup.c) and its loop
+// (train_loop.c). Internal to resnet-train.
+//
+// Ownership: rn_run_setup creates everything below; rn_run_teardown frees it all.
+#ifndef RN_TRAIN_RUN_H
+#define RN_TRAIN_RUN_H
+
+#include "data/loader.h"
+#include "optim/sgd.h"
+#include "src/config.h"
+#include "src/exec.h"
+#include "src/train_metrics.h"
+#include "src/train_progress.h"
+#include "src/train_state.h"
+
+typedef struct rn_run {
+    const rn_config *c;
+    rn_progress prog;
+    char dir[RN_PATH_MAX];
+    char last[RN_METRICS_PATH], best[RN_METRICS_PATH], csv[RN_METRICS_PATH], svg[RN_METRICS_PATH];
+    rn_dataset *train_ds, *val_ds;
+    rn_dataset_view train_v, val_v;
+    rn_loader *train_l, *val_l;
+    rn_graph *g;
+    rn_exec *tx, *vx;         // training (batch B) and evaluation (batch EB) executors on g
+    rn_sgd *sgd;
+    float *acc;               // (g->arena_size) gradient sum over accumulated batches; NULL without accumulation
+    float *scores, *dscores;  // (max(B, EB), K)
+    float *pad;               // (EB, 3, S, S) the last, partial evaluation batch padded with zeros
+    int32_t *labels;          // (max(B, EB))
+    int K, B, EB, S;
+    int64_t nb, spe;          // batches and optimiser steps per epoch
+    double base_lr;           // peak lr after linear batch scaling
+    rn_run_shape shape;
+    rn_train_state st;
+    char saved_note[256];     // what the last good checkpoint holds, for error messages
+    double eval_seconds;      // duration of the last evaluation (ETA)
+} rn_run;
+
+int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err);
+void rn_run_teardown(rn_run *r);
+// Writes last.ckpt (with momentum) or best.ckpt (weights only).
+int rn_run_save(rn_run *r, const char *path, int resumable, rn_err *err);
+
+#endif

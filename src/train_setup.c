@@ -1,0 +1,169 @@
+// train_setup.c — everything a run needs before its first step: datasets, loaders, the network
+// (fresh, fine-tuned from a file, or resumed from a checkpoint), executors and the optimiser.
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "optim/checkpoint.h"
+#include "optim/finetune.h"
+#include "src/train_run.h"
+#ifdef RN_HAVE_ONNX
+#include "export/onnx.h"
+#endif
+
+static int mkdir_p(const char *path, rn_err *err) {
+    char buf[RN_PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != 0) continue;
+        char c = *p;
+        *p = 0;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return rn_fail(err, "%s: cannot create folder: %s", buf, strerror(errno));
+        *p = c;
+        if (!c) break;
+    }
+    return 0;
+}
+
+static int open_split(const rn_data_opts *o, int val, const rn_dataset *like, rn_dataset **out, rn_err *err) {
+    const char *list = val ? o->val_list : o->train_list, *dir = val ? o->val_dir : o->train_dir;
+    if (list[0]) return rn_dataset_open_list(out, list, dir[0] ? dir : NULL, like, err);
+    if (dir[0]) return rn_dataset_open_folder(out, dir, like, err);
+    return rn_fail(err, "[data] sets neither %s_dir nor %s_list", val ? "val" : "train", val ? "val" : "train");
+}
+
+// A model file for [train] init: our checkpoint, or an ONNX file when the ONNX importer is built in.
+static int load_model_file(const char *path, rn_graph **out, rn_err *err) {
+    unsigned char head[8] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f) return rn_fail(err, "[train] init = %s: cannot open: %s", path, strerror(errno));
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (n == 8 && head[0] == 0x89 && memcmp(head + 1, "RNCKPT", 6) == 0) return rn_checkpoint_load_model(path, out, err);
+#ifdef RN_HAVE_ONNX
+    return rn_onnx_import(path, out, err);
+#else
+    return rn_fail(err, "[train] init = %s: not a resnet.c checkpoint, and this build has no ONNX import", path);
+#endif
+}
+
+static int build_network(rn_run *r, const char *resume, rn_ckpt **ck, rn_err *err) {
+    const rn_config *c = r->c;
+    if (resume) {
+        char path[RN_METRICS_PATH];
+        struct stat sb;
+        snprintf(path, sizeof path, "%s", resume);
+        if (stat(resume, &sb) == 0 && S_ISDIR(sb.st_mode)) snprintf(path, sizeof path, "%s/last.ckpt", resume);
+        if (rn_ckpt_read(path, ck, err) || rn_ckpt_build_graph(*ck, &r->g, err)) return -1;
+        rn_progress_note(&r->prog, "resume: %s", path);
+        return 0;
+    }
+    if (rn_resnet_build(&c->model, &r->g, err)) return -1;
+    rn_graph_init_params(r->g, c->train.seed);
+    if (!c->train.init[0]) return 0;
+    rn_graph *src;
+    if (load_model_file(c->train.init, &src, err)) return -1;
+    int rc = rn_finetune_init(&r->g, src, c->train.init, c->model.num_classes, c->train.seed ^ 0xc1a55ULL, r->prog.f, err);
+    rn_graph_destroy(src);
+    return rc;
+}
+
+static void paths(rn_run *r) {
+    const rn_config *c = r->c;
+    if (c->train.run_dir[0]) snprintf(r->dir, sizeof r->dir, "%s", c->train.run_dir);
+    else snprintf(r->dir, sizeof r->dir, "runs/%s", c->name);
+    snprintf(r->last, sizeof r->last, "%s/last.ckpt", r->dir);
+    snprintf(r->best, sizeof r->best, "%s/best.ckpt", r->dir);
+    snprintf(r->csv, sizeof r->csv, "%s/metrics.csv", r->dir);
+    snprintf(r->svg, sizeof r->svg, "%s/metrics.svg", r->dir);
+}
+
+int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err) {
+    r->c = c;
+    rn_state_init(&r->st);
+    snprintf(r->saved_note, sizeof r->saved_note, "none saved by this run yet");
+    paths(r);
+    if (c->train.threads > 0) omp_set_num_threads(c->train.threads);
+    const rn_data_opts *d = &c->data;
+    if (open_split(d, 0, NULL, &r->train_ds, err)) return -1;
+    if (d->class_names[0] && rn_dataset_load_class_names(r->train_ds, d->class_names, err)) return -1;
+    if (open_split(d, 1, r->train_ds, &r->val_ds, err)) return -1;
+    rn_dataset_describe(r->train_ds, "train", r->prog.f);
+    rn_dataset_describe(r->val_ds, "val", r->prog.f);
+    if (rn_view_init(&r->train_v, r->train_ds, 0, 1, err) || rn_view_init(&r->val_v, r->val_ds, 0, 1, err)) return -1;
+    r->B = d->batch_size;
+    r->EB = c->train.eval_batch_size > 0 ? c->train.eval_batch_size : d->batch_size;
+    r->S = d->size;
+    rn_data_opts vo = *d;
+    vo.batch_size = r->EB;
+    if (rn_loader_create(&r->train_v, d, 1, &r->train_l, err) || rn_loader_create(&r->val_v, &vo, 0, &r->val_l, err))
+        return -1;
+    r->nb = rn_loader_num_batches(r->train_l);
+    r->spe = (r->nb + c->train.accum_steps - 1) / c->train.accum_steps;
+    r->shape = (rn_run_shape){r->B, c->train.accum_steps, (int64_t)r->train_v.per_rank, r->nb, d->seed};
+
+    rn_ckpt *ck = NULL;
+    int rc = build_network(r, resume, &ck, err);
+    if (!rc && ck) rc = rn_state_from_ckpt(ck, &r->shape, &r->st, err);
+    if (!rc) {
+        const rn_tensor *out = &r->g->tensors[r->g->output];
+        r->K = out->ndim == 2 ? (int)out->dims[1] : -1;
+        if (r->K != r->train_ds->n_classes)
+            rc = rn_fail(err, "the network has %d outputs but the training set has %d classes: set [model] num_classes = %d",
+                         r->K, r->train_ds->n_classes, r->train_ds->n_classes);
+    }
+    if (!rc && (c->train.freeze_stem || c->train.freeze_stages)) rc = rn_freeze(r->g, c->train.freeze_stem, c->train.freeze_stages, err);
+    if (!rc) {
+        rn_exec_opts o = rn_exec_opts_default(1);
+        o.bn_frozen = c->train.bn_frozen;
+        rc = rn_exec_create(r->g, r->B, r->S, r->S, &o, &r->tx, err);
+        o = rn_exec_opts_default(0);
+        if (!rc) rc = rn_exec_create(r->g, r->EB, r->S, r->S, &o, &r->vx, err);
+    }
+    if (!rc) {
+        r->sgd = rn_sgd_create(r->g, &c->optim);
+        if (ck) rc = rn_ckpt_load_momentum(ck, r->g, r->sgd->momentum, err);
+    }
+    rn_ckpt_free(ck);
+    if (rc) return -1;
+    if (c->train.accum_steps > 1) r->acc = rn_malloc_aligned(r->g->arena_size * sizeof(float) + 64);
+    int M = r->B > r->EB ? r->B : r->EB;
+    r->scores = rn_malloc((size_t)M * (size_t)r->K * sizeof(float));
+    r->dscores = rn_malloc((size_t)M * (size_t)r->K * sizeof(float));
+    r->labels = rn_malloc((size_t)M * sizeof(int32_t));
+    r->pad = rn_malloc_aligned((size_t)r->EB * 3 * (size_t)r->S * (size_t)r->S * sizeof(float));
+    r->base_lr = rn_sgd_scaled_lr(&c->optim, (int64_t)r->B * c->train.accum_steps);
+    return mkdir_p(r->dir, err);
+}
+
+void rn_run_teardown(rn_run *r) {
+    rn_loader_destroy(r->train_l);
+    rn_loader_destroy(r->val_l);
+    rn_exec_destroy(r->tx);
+    rn_exec_destroy(r->vx);
+    rn_sgd_destroy(r->sgd);
+    rn_graph_destroy(r->g);
+    rn_dataset_destroy(r->train_ds);
+    rn_dataset_destroy(r->val_ds);
+    rn_free_aligned(r->acc);
+    rn_free_aligned(r->pad);
+    free(r->scores);
+    free(r->dscores);
+    free(r->labels);
+    rn_state_free(&r->st);
+    memset(r, 0, sizeof *r);
+}
+
+int rn_run_save(rn_run *r, const char *path, int resumable, rn_err *err) {
+    char *meta = rn_state_meta(r->c, &r->shape, &r->st, resumable);
+    int rc = rn_checkpoint_save(path, r->g, resumable ? r->sgd->momentum : NULL, meta, err);
+    free(meta);
+    if (!rc && resumable)
+        snprintf(r->saved_note, sizeof r->saved_note, "%s (epoch %lld, step %lld)", path, (long long)r->st.epoch + 1,
+                 (long long)r->st.batch);
+    return rc;
+}
