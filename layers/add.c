@@ -1,4 +1,5 @@
 // add.c — Add (ONNX, same shapes): Y = A + B, the residual connection. dA = dB = dY.
+// When the executor fuses the Relu after it (v1 blocks), Y = relu(A + B) and dA = dB = dY * (Y > 0).
 #include <stdlib.h>
 
 #include "layers/layer.h"
@@ -14,7 +15,7 @@ static int add_compile(rn_exec *ex, int k, rn_err *err) {
     rn_act *x0 = rn_act_of(ex, op->in[0]), *x1 = rn_act_of(ex, op->in[1]);
     // The output takes the first input's layout; the backward then copies without reorders.
     rn_pd pd;
-    dnnl_status_t st = rn_dnn_add(&pd, ex->eng, &x0->md, &x1->md, &x0->md);
+    dnnl_status_t st = rn_dnn_add(&pd, ex->eng, &x0->md, &x1->md, &x0->md, ex->fuse_relu[k]);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a binary add", st);
     a->fwd = rn_exec_primitive(pd);
     rn_exec_note_impl(ex, k, pd);
@@ -35,21 +36,34 @@ static void add_forward(rn_exec *ex, int k) {
     rn_exec_run(ex, a->fwd, 3, args);
 }
 
+static float *handle(dnnl_memory_t m) {
+    void *p = NULL;
+    dnnl_memory_get_data_handle(m, &p);
+    return p;
+}
+
 static void add_backward(rn_exec *ex, int k) {
     const rn_op *op = &ex->g->ops[k];
     rn_act *y = rn_act_of(ex, op->out);
-    size_t bytes = dnnl_memory_desc_get_size(&y->md);
-    for (int i = 0; i < 2; i++) {
-        if (!rn_act_of(ex, op->in[i])->needs_grad) continue;
-        dnnl_memory_t dx = rn_exec_grad_begin(ex, op->in[i]);
-        void *p = NULL;
-        dnnl_memory_get_data_handle(dx, &p);
-        float *d = p;
-        const float *s = y->diff;
-        size_t n = bytes / sizeof(float);
+    size_t n = dnnl_memory_desc_get_size(&y->md) / sizeof(float);
+    int need0 = rn_act_of(ex, op->in[0])->needs_grad, need1 = rn_act_of(ex, op->in[1])->needs_grad;
+    dnnl_memory_t m0 = need0 ? rn_exec_grad_begin(ex, op->in[0]) : NULL;
+    float *d0 = need0 ? handle(m0) : NULL;
+    // The second input's gradient begins only after the first is committed: a tensor added to
+    // itself would otherwise get the scratch buffer twice.
+    const float *dy = y->diff, *yv = y->buf;
+    int relu = ex->fuse_relu[k];
+    if (need0) {
 #pragma omp parallel for schedule(static)
-        for (size_t j = 0; j < n; j++) d[j] = s[j];
-        rn_exec_grad_end(ex, op->in[i], dx);
+        for (size_t j = 0; j < n; j++) d0[j] = relu && yv[j] <= 0 ? 0.f : dy[j];
+        rn_exec_grad_end(ex, op->in[0], m0);
+    }
+    if (need1) {
+        dnnl_memory_t m1 = rn_exec_grad_begin(ex, op->in[1]);
+        float *d1 = handle(m1);
+#pragma omp parallel for schedule(static)
+        for (size_t j = 0; j < n; j++) d1[j] = relu && yv[j] <= 0 ? 0.f : dy[j];
+        rn_exec_grad_end(ex, op->in[1], m1);
     }
 }
 

@@ -43,7 +43,7 @@ struct rn_exec {
     rn_act *act;        // indexed by tensor (PARAM/STATE slots unused)
     void **impl;        // indexed by op: each layer's private state (its own struct)
     int *skip;          // a Relu folded into the BatchNormalization before it: no forward/backward
-    int *fuse_relu;     // per BatchNormalization op: 1 when it also applies the Relu after it
+    int *fuse_relu;     // per BatchNormalization or Add op: 1 when it also applies the Relu after it
     void *scratch;      // gradient accumulation buffer, the size of the largest activation
     size_t scratch_bytes;
     double *t_fwd, *t_bwd;

@@ -90,10 +90,20 @@ dnnl_status_t rn_dnn_relu_bwd(rn_pd *pd, dnnl_engine_t eng, const dnnl_memory_de
 }
 
 dnnl_status_t rn_dnn_add(rn_pd *pd, dnnl_engine_t eng, const dnnl_memory_desc_t *src0,
-                         const dnnl_memory_desc_t *src1, const dnnl_memory_desc_t *dst) {
+                         const dnnl_memory_desc_t *src1, const dnnl_memory_desc_t *dst, int relu) {
     dnnl_binary_desc_t d;
     dnnl_status_t st = dnnl_binary_desc_init(&d, dnnl_binary_add, src0, src1, dst);
-    return st != dnnl_success ? st : make_pd(pd, &d, eng, NULL);
+    if (st != dnnl_success || !relu) return st != dnnl_success ? st : make_pd(pd, &d, eng, NULL);
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t ops = NULL;
+    *pd = NULL;
+    if ((st = dnnl_primitive_attr_create(&attr)) == dnnl_success && (st = dnnl_post_ops_create(&ops)) == dnnl_success &&
+        (st = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.f, 0.f)) == dnnl_success &&
+        (st = dnnl_primitive_attr_set_post_ops(attr, ops)) == dnnl_success)
+        st = dnnl_primitive_desc_create(pd, &d, attr, eng, NULL);
+    if (ops) dnnl_post_ops_destroy(ops);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    return st;
 }
 
 dnnl_status_t rn_dnn_pool_fwd(rn_pd *pd, dnnl_engine_t eng, int training, dnnl_alg_kind_t alg,

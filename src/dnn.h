@@ -43,9 +43,9 @@ dnnl_status_t rn_dnn_relu_fwd(rn_pd *pd, dnnl_engine_t eng, int training, const 
 dnnl_status_t rn_dnn_relu_bwd(rn_pd *pd, dnnl_engine_t eng, const dnnl_memory_desc_t *diff_data,
                               const dnnl_memory_desc_t *data, rn_pd hint);
 
-// Elementwise dst = src0 + src1.
+// Elementwise dst = src0 + src1, or relu(src0 + src1) with a post-op when `relu` is set.
 dnnl_status_t rn_dnn_add(rn_pd *pd, dnnl_engine_t eng, const dnnl_memory_desc_t *src0,
-                         const dnnl_memory_desc_t *src1, const dnnl_memory_desc_t *dst);
+                         const dnnl_memory_desc_t *src1, const dnnl_memory_desc_t *dst, int relu);
 
 // Pooling: alg dnnl_pooling_max or dnnl_pooling_avg_exclude_padding; kernel/strides/pads {h, w}.
 dnnl_status_t rn_dnn_pool_fwd(rn_pd *pd, dnnl_engine_t eng, int training, dnnl_alg_kind_t alg,

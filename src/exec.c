@@ -168,12 +168,14 @@ static int plan(rn_exec *ex, int64_t H, int64_t W, rn_err *err) {
                 return rn_fail(err, "node '%s': input %lldx%lld is too small for this network", op->name,
                                (long long)H, (long long)W);
     }
-    // BatchNormalization whose output feeds only a Relu: one fused primitive (dnnl_fuse_norm_relu).
+    // BatchNormalization or Add whose output feeds only a Relu: one fused primitive
+    // (dnnl_fuse_norm_relu; a relu post-op on the binary add).
     for (int k = 0; ex->opts.fuse && k < g->n_ops; k++) {
         const rn_op *op = &g->ops[k];
         if (op->type != RN_OP_RELU) continue;
         int p = g->tensors[op->in[0]].producer;
-        if (p >= 0 && g->ops[p].type == RN_OP_BATCHNORM && ex->act[op->in[0]].consumers == 1) {
+        if (p >= 0 && (g->ops[p].type == RN_OP_BATCHNORM || g->ops[p].type == RN_OP_ADD) &&
+            ex->act[op->in[0]].consumers == 1) {
             ex->skip[k] = 1;
             ex->fuse_relu[p] = 1;
         }

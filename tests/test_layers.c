@@ -167,6 +167,18 @@ static void test_relu_add_pool(void) {
         finish_and_check(g, &o, "Add with a branch point");
     }
     {
+        // Add followed by Relu (v1 blocks): fused into one primitive with a relu post-op.
+        int x;
+        rn_graph *g = start(16, &x);
+        int c = add_conv(g, x, 16, 16, 3, 1, 1, 0, "conv");
+        int in[2] = {c, x};
+        int op = rn_graph_op(g, RN_OP_ADD, "add", in, 2, "add_out");
+        add_simple(g, RN_OP_RELU, g->ops[op].out, "relu");
+        gc_opts o = gc_default(2, 6, 6);
+        o.input_blocked = 1;
+        finish_and_check(g, &o, "Add+Relu (fused)");
+    }
+    {
         int x;
         rn_graph *g = start(16, &x);
         int op = rn_graph_op(g, RN_OP_MAXPOOL, "pool", &x, 1, "pool_out");
