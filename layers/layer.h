@@ -25,11 +25,12 @@ typedef struct rn_act {
     dnnl_memory_desc_t md;  // layout chosen by the producer (the consumer's diff uses the same)
     dnnl_memory_t mem;      // wraps the data buffer
     dnnl_memory_t dmem;     // wraps the gradient buffer; NULL when no gradient is needed
-    float *buf, *diff;      // buf: owned unless `alias` >= 0; diff: one of ex->diff_pool (shared)
+    float *buf, *diff;      // both from ex->buffers (shared by liveness); the graph input's buf is its own
     int alias;              // >= 0: shares buffers and gradient state with that tensor
     int needs_grad;
     int consumers;          // ops reading it (a branch point has more than one)
     int diff_written;       // backward: set once some consumer has written its gradient
+    int defined;            // its producer has set md (compile)
 } rn_act;
 
 
@@ -50,9 +51,9 @@ struct rn_exec {
     char *(*impl_names)[RN_MAX_PRIMS];  // per op: oneDNN implementation of each primitive it made
     struct rn_weights **weights;        // every parameter layout transfer (src/weights.c)
     int n_weights;
-    void **diff_pool;                   // gradient buffers, shared by tensors whose gradients never coexist
-    int n_diff_pool;
-    size_t diff_bytes;
+    void **buffers;                     // activation and gradient buffers, shared by liveness (exec.c)
+    int n_buffers;
+    size_t pool_bytes;
     uint64_t version[2];                // g->version when forward / backward-data weights were refreshed
 };
 

@@ -61,9 +61,8 @@ static void *alloc_zeroed(size_t bytes) {
 void rn_exec_define_output(rn_exec *ex, const rn_op *op, const dnnl_memory_desc_t *md) {
     rn_act *a = &ex->act[op->out];
     a->md = *md;
+    a->defined = 1;
     size_t bytes = dnnl_memory_desc_get_size(md);
-    a->buf = alloc_zeroed(bytes);
-    a->mem = rn_exec_memory(ex, md, a->buf);
     if (bytes > ex->scratch_bytes) ex->scratch_bytes = bytes;
 }
 
@@ -198,64 +197,115 @@ static void release_all(rn_exec *ex) {
             if (a->alias >= 0) continue;
             if (a->mem) dnnl_memory_destroy(a->mem);
             if (a->dmem) dnnl_memory_destroy(a->dmem);
-            rn_free_aligned(a->buf);
         }
-    for (int i = 0; i < ex->n_diff_pool; i++) rn_free_aligned(ex->diff_pool[i]);
-    free(ex->diff_pool);
+    rn_free_aligned(ex->act[g->input].buf);
+    for (int i = 0; i < ex->n_buffers; i++) rn_free_aligned(ex->buffers[i]);
+    free(ex->buffers);
 }
 
-// Gradient buffers are shared by tensors whose gradients are never live at the same time. In the
-// backward pass (ops in reverse), d(t) is born at the last op that reads t and dies once t's
-// producer has run: a ResNet then needs a handful of gradient buffers instead of one per tensor.
-static void allocate_diffs(rn_exec *ex) {
+// A free list of buffers, reused only at exactly the same size (a ResNet has few distinct sizes).
+typedef struct pool {
+    void **buf;
+    size_t *bytes;
+    int *used, n;
+} pool;
+
+static void *pool_take(rn_exec *ex, pool *p, size_t bytes) {
+    int j = 0;
+    while (j < p->n && (p->used[j] || p->bytes[j] != bytes)) j++;
+    if (j == p->n) {
+        p->buf = rn_realloc(p->buf, (size_t)(p->n + 1) * sizeof *p->buf);
+        p->bytes = rn_realloc(p->bytes, (size_t)(p->n + 1) * sizeof *p->bytes);
+        p->used = rn_realloc(p->used, (size_t)(p->n + 1) * sizeof *p->used);
+        p->buf[j] = alloc_zeroed(bytes);
+        p->bytes[j] = bytes;
+        p->n++;
+        ex->pool_bytes += bytes;
+        ex->buffers = rn_realloc(ex->buffers, (size_t)(ex->n_buffers + 1) * sizeof *ex->buffers);
+        ex->buffers[ex->n_buffers++] = p->buf[j];
+    }
+    p->used[j] = 1;
+    return p->buf[j];
+}
+
+static void pool_give(pool *p, void *buf) {
+    for (int j = 0; j < p->n; j++)
+        if (p->buf[j] == buf) p->used[j] = 0;
+}
+
+static void pool_free(pool *p) {
+    free(p->buf);
+    free(p->bytes);
+    free(p->used);
+}
+
+static int root(rn_exec *ex, int t) { return (int)(rn_act_of(ex, t) - ex->act); }
+
+// last[r]: the last op (in forward order) that reads activation root r.
+static int *last_reads(rn_exec *ex) {
     rn_graph *g = ex->g;
-    int nt = g->n_tensors;
-    int *born = rn_malloc((size_t)nt * sizeof *born);
-    for (int t = 0; t < nt; t++) born[t] = -1;
+    int *last = rn_malloc((size_t)g->n_tensors * sizeof *last);
+    for (int t = 0; t < g->n_tensors; t++) last[t] = -1;
     for (int k = 0; k < g->n_ops; k++) {
         if (ex->skip[k]) continue;
         for (int i = 0; i < g->ops[k].n_in; i++) {
             rn_role role = g->tensors[g->ops[k].in[i]].role;
             if (role != RN_ACT && role != RN_DATA) continue;
-            int r = (int)(rn_act_of(ex, g->ops[k].in[i]) - ex->act);
-            if (k > born[r]) born[r] = k;
+            int r = root(ex, g->ops[k].in[i]);
+            if (k > last[r]) last[r] = k;
         }
     }
-    born[rn_act_of(ex, g->output) - ex->act] = g->n_ops;  // written before the first op runs
-    // Free list of (buffer, bytes); buffers are reused only at exactly the same size.
-    void **pool = NULL;
-    size_t *pool_bytes = NULL;
-    int *pool_free = NULL, n_pool = 0;
+    return last;
+}
+
+static void bind_act(rn_exec *ex, rn_act *a, void *buf) {
+    a->buf = buf;
+    a->mem = rn_exec_memory(ex, &a->md, buf);
+}
+
+// Activation buffers. Training keeps every activation for the backward. Inference shares buffers
+// among activations that are never alive together: one is alive from its producer to its last
+// reader, so ResNet inference needs a handful of buffers instead of one per tensor.
+static void allocate_acts(rn_exec *ex) {
+    rn_graph *g = ex->g;
+    int *last = last_reads(ex);
+    pool p = {0};
+    int out = root(ex, g->output);
+    for (int k = 0; k < g->n_ops; k++) {
+        rn_act *a = &ex->act[g->ops[k].out];
+        if (a->alias < 0 && a->defined) bind_act(ex, a, pool_take(ex, &p, dnnl_memory_desc_get_size(&a->md)));
+        if (ex->opts.training) continue;
+        for (int i = 0; i < g->ops[k].n_in; i++) {
+            int t = g->ops[k].in[i];
+            if (g->tensors[t].role != RN_ACT) continue;  // the graph input has its own buffer
+            int r = root(ex, t);
+            if (last[r] == k && r != out) pool_give(&p, ex->act[r].buf);
+        }
+    }
+    pool_free(&p);
+    free(last);
+}
+
+// Gradient buffers, shared the same way: in the backward (ops in reverse), d(t) is born at the
+// last op that reads t and dies once t's producer has run.
+static void allocate_diffs(rn_exec *ex) {
+    rn_graph *g = ex->g;
+    int *born = last_reads(ex);
+    born[root(ex, g->output)] = g->n_ops;  // written before the first op runs
+    pool p = {0};
     for (int k = g->n_ops; k >= 0; k--) {
-        for (int t = 0; t < nt; t++) {
+        for (int t = 0; t < g->n_tensors; t++) {
             rn_act *a = &ex->act[t];
             if (born[t] != k || a->alias >= 0 || !a->needs_grad || !a->buf) continue;
-            size_t bytes = dnnl_memory_desc_get_size(&a->md);
-            int j = 0;
-            while (j < n_pool && !(pool_free[j] && pool_bytes[j] == bytes)) j++;
-            if (j == n_pool) {
-                pool = rn_realloc(pool, (size_t)(n_pool + 1) * sizeof *pool);
-                pool_bytes = rn_realloc(pool_bytes, (size_t)(n_pool + 1) * sizeof *pool_bytes);
-                pool_free = rn_realloc(pool_free, (size_t)(n_pool + 1) * sizeof *pool_free);
-                pool[n_pool] = alloc_zeroed(bytes);
-                pool_bytes[n_pool++] = bytes;
-                ex->diff_bytes += bytes;
-            }
-            pool_free[j] = 0;
-            a->diff = pool[j];
+            a->diff = pool_take(ex, &p, dnnl_memory_desc_get_size(&a->md));
             a->dmem = rn_exec_memory(ex, &a->md, a->diff);
         }
         if (k == g->n_ops || k == 0) continue;
         // After op k's backward its output's gradient is dead (the graph input's never is).
-        int r = (int)(rn_act_of(ex, g->ops[k].out) - ex->act);
-        if (g->tensors[r].producer != k || !ex->act[r].diff) continue;
-        for (int j = 0; j < n_pool; j++)
-            if (pool[j] == ex->act[r].diff) pool_free[j] = 1;
+        int r = root(ex, g->ops[k].out);
+        if (g->tensors[r].producer == k && ex->act[r].diff) pool_give(&p, ex->act[r].diff);
     }
-    ex->diff_pool = pool;
-    ex->n_diff_pool = n_pool;
-    free(pool_bytes);
-    free(pool_free);
+    pool_free(&p);
     free(born);
 }
 
@@ -302,6 +352,7 @@ int rn_exec_create(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_ex
             return -1;
         }
     }
+    allocate_acts(ex);
     if (ex->opts.training) allocate_diffs(ex);
     ex->scratch = alloc_zeroed(ex->scratch_bytes);
     *out = ex;
@@ -433,10 +484,6 @@ void rn_exec_profile_reset(rn_exec *ex) {
 }
 
 size_t rn_exec_act_bytes(const rn_exec *ex) {
-    size_t b = 0;
-    for (int i = 0; i < ex->g->n_tensors; i++) {
-        const rn_act *a = &ex->act[i];
-        if (a->alias < 0 && a->buf) b += dnnl_memory_desc_get_size(&a->md);
-    }
-    return b + ex->scratch_bytes + ex->diff_bytes;
+    const rn_act *in = &ex->act[ex->g->input];
+    return dnnl_memory_desc_get_size(&in->md) + ex->pool_bytes + ex->scratch_bytes;
 }

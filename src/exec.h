@@ -36,7 +36,8 @@ void rn_exec_get_output(rn_exec *ex, float *out);  // the graph output, plain: (
 // in the graph's grad arena (frozen ones are left untouched).
 void rn_exec_backward(rn_exec *ex, const float *dout);
 
-// Tests and tools: any activation copied out in plain layout; the gradient of the graph input
+// Tests and tools: an activation copied out in plain layout (in inference, only the input and
+// output survive a forward: buffers are shared by liveness); the gradient of the graph input
 // (opts.input_grad) after a backward. Other gradients share buffers and are gone by then.
 void rn_exec_read_act(rn_exec *ex, int tensor, float *out);
 void rn_exec_read_grad(rn_exec *ex, int tensor, float *out);

@@ -106,7 +106,7 @@ static int get_f64(const rn_ckpt *ck, const char *key, double *out, rn_err *err)
 }
 
 int rn_state_from_ckpt(const rn_ckpt *ck, const rn_run_shape *sh, rn_train_state *s, rn_err *err) {
-    int64_t v[8];
+    int64_t v[8] = {0};
     if (get_i64(ck, "run.resumable", &v[0], err)) return -1;
     if (!v[0]) return rn_fail(err, "%s holds weights only (no momentum): resume from last.ckpt of the run", ck->path);
     static const char *keys[] = {"run.batch_size", "run.accum_steps", "run.train_samples", "run.batches_per_epoch",
@@ -122,7 +122,7 @@ int rn_state_from_ckpt(const rn_ckpt *ck, const rn_run_shape *sh, rn_train_state
         return -1;
     s->best_epoch = (int)v[1];
     for (int i = 0; i < 5; i++) {
-        int64_t was;
+        int64_t was = 0;
         if (get_i64(ck, keys[i], &was, err)) return -1;
         // Mid-epoch, any of these moves the batches; at an epoch boundary only the seed matters less.
         if (was != now[i] && (s->batch > 0 || i == 0 || i == 1))
