@@ -1,4 +1,6 @@
 // conv.c — Conv (ONNX): Y = X * W + B, W in OIHW, optional bias B, pads [top, left, bottom, right].
+// In inference the executor may fold the BatchNormalization after it (and that BN's Relu) into it.
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,7 +9,9 @@
 typedef struct conv_impl {
     dnnl_primitive_t fwd, bwd_data, bwd_weights;
     rn_weights *w_fwd, *w_bwd_data, *dw;  // weights for forward / backward-data, and their gradient
-    dnnl_memory_t bias, dbias;         // plain, over the graph's arenas
+    dnnl_memory_t bias, dbias;         // plain, over the graph's arenas (or over fold_bias)
+    float *fold_bias;                  // folded BN: beta + (b - mean) * gamma / sqrt(var + eps)
+    uint64_t fold_version;             // g->version fold_bias was computed for
 } conv_impl;
 
 static void conv_geometry(const rn_conv_attr *a, int64_t *s, int64_t *pl, int64_t *pr) {
@@ -27,21 +31,29 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
     int64_t s[2], pl[2], pr[2];
     conv_geometry(&op->a.conv, s, pl, pr);
 
+    int bn = ex->fold_bn[k];
     dnnl_memory_desc_t w_any, b_md, y_any;
     rn_dnn_md(&w_any, 4, w->dims, dnnl_format_tag_any);
-    if (b) rn_dnn_md(&b_md, 1, b->dims, dnnl_x);
+    rn_dnn_md(&b_md, 1, w->dims, dnnl_x);
     rn_dnn_md(&y_any, 4, y->dims, dnnl_format_tag_any);
+    int has_bias = b || bn >= 0;
 
     rn_pd fwd;
-    dnnl_status_t st = rn_dnn_conv_fwd(&fwd, ex->eng, ex->opts.training, &x->md, &w_any, b ? &b_md : NULL,
-                                       &y_any, s, pl, pr);
+    dnnl_status_t st = rn_dnn_conv_fwd(&fwd, ex->eng, ex->opts.training, &x->md, &w_any, has_bias ? &b_md : NULL,
+                                       &y_any, s, pl, pr, bn >= 0 && ex->fuse_relu[bn]);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a convolution", st);
     c->fwd = rn_exec_primitive(fwd);
     rn_exec_note_impl(ex, k, fwd);
     rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0));
     c->w_fwd = rn_exec_weights(ex, 4, w->dims, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0), RN_W_FORWARD, err);
     int rc = c->w_fwd ? 0 : -1;
-    if (b) c->bias = rn_exec_memory(ex, &b_md, b->data);
+    if (bn >= 0) {
+        const rn_op *bop = &ex->g->ops[bn];
+        if (!rc) rn_weights_fold_bn(ex, c->w_fwd, ex->g->tensors[bop->in[1]].data, ex->g->tensors[bop->in[4]].data,
+                                    bop->a.bn.epsilon);
+        c->fold_bias = rn_malloc((size_t)w->dims[0] * sizeof(float));
+        c->bias = rn_exec_memory(ex, &b_md, c->fold_bias);
+    } else if (b) c->bias = rn_exec_memory(ex, &b_md, b->data);
 
     if (!rc && x->needs_grad) {
         // d(input) in the input's own layout, so gradients meet activations without reorders.
@@ -78,6 +90,15 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
 static void conv_forward(rn_exec *ex, int k) {
     const rn_op *op = &ex->g->ops[k];
     conv_impl *c = ex->impl[k];
+    if (c->fold_bias && c->fold_version != ex->g->version) {
+        const rn_op *bop = &ex->g->ops[ex->fold_bn[k]];
+        const rn_tensor *t = ex->g->tensors;
+        const float *b = op->n_in > 2 ? t[op->in[2]].data : NULL, *gamma = t[bop->in[1]].data,
+                    *beta = t[bop->in[2]].data, *mean = t[bop->in[3]].data, *var = t[bop->in[4]].data;
+        for (int64_t o = 0; o < t[op->in[1]].dims[0]; o++)
+            c->fold_bias[o] = beta[o] + ((b ? b[o] : 0.f) - mean[o]) * gamma[o] / sqrtf(var[o] + bop->a.bn.epsilon);
+        c->fold_version = ex->g->version;
+    }
     dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, rn_act_of(ex, op->in[0])->mem},
                                {DNNL_ARG_WEIGHTS, rn_weights_mem(c->w_fwd)},
                                {DNNL_ARG_DST, ex->act[op->out].mem},
@@ -112,6 +133,7 @@ static void conv_release(rn_exec *ex, int k) {
     if (c->bwd_weights) dnnl_primitive_destroy(c->bwd_weights);
     if (c->bias) dnnl_memory_destroy(c->bias);
     if (c->dbias) dnnl_memory_destroy(c->dbias);
+    free(c->fold_bias);
 }
 
 // ---- reference: direct loops over NCHW ----------------------------------------------------------

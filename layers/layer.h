@@ -45,6 +45,7 @@ struct rn_exec {
     void **impl;        // indexed by op: each layer's private state (its own struct)
     int *skip;          // a Relu folded into the BatchNormalization before it: no forward/backward
     int *fuse_relu;     // per BatchNormalization or Add op: 1 when it also applies the Relu after it
+    int *fold_bn;       // per Conv op (inference): the BatchNormalization folded into it, or -1
     void *scratch;      // gradient accumulation buffer, the size of the largest activation
     size_t scratch_bytes;
     double *t_fwd, *t_bwd;
@@ -89,6 +90,8 @@ typedef enum rn_weights_phase { RN_W_FORWARD, RN_W_BACKWARD_DATA, RN_W_GRADIENT 
 typedef struct rn_weights rn_weights;
 rn_weights *rn_exec_weights(rn_exec *ex, int ndim, const int64_t *dims, float *plain, const dnnl_memory_desc_t *want,
                             rn_weights_phase phase, rn_err *err);
+// Forward weights scaled per output channel by gamma / sqrt(var + eps) (a folded BatchNormalization).
+void rn_weights_fold_bn(rn_exec *ex, rn_weights *w, const float *gamma, const float *var, float eps);
 dnnl_memory_t rn_weights_mem(const rn_weights *w);
 void rn_exec_weights_run(rn_exec *ex, rn_weights_phase phase);  // every transfer of a phase, one parallel region
 void rn_exec_weights_release(rn_exec *ex);

@@ -19,17 +19,33 @@ static dnnl_status_t make_pd(rn_pd *pd, const void *desc, dnnl_engine_t eng, rn_
     return dnnl_primitive_desc_create(pd, desc, NULL, eng, hint);
 }
 
+// A forward pd with an optional relu post-op (dst = relu(op(...))).
+static dnnl_status_t make_pd_relu(rn_pd *pd, const void *desc, dnnl_engine_t eng, int relu) {
+    if (!relu) return make_pd(pd, desc, eng, NULL);
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t ops = NULL;
+    dnnl_status_t st;
+    *pd = NULL;
+    if ((st = dnnl_primitive_attr_create(&attr)) == dnnl_success && (st = dnnl_post_ops_create(&ops)) == dnnl_success &&
+        (st = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.f, 0.f)) == dnnl_success &&
+        (st = dnnl_primitive_attr_set_post_ops(attr, ops)) == dnnl_success)
+        st = dnnl_primitive_desc_create(pd, desc, attr, eng, NULL);
+    if (ops) dnnl_post_ops_destroy(ops);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    return st;
+}
+
 dnnl_status_t rn_dnn_conv_fwd(rn_pd *pd, dnnl_engine_t eng, int training, const dnnl_memory_desc_t *src,
                               const dnnl_memory_desc_t *wei, const dnnl_memory_desc_t *bias,
                               const dnnl_memory_desc_t *dst, const int64_t *strides, const int64_t *pad_l,
-                              const int64_t *pad_r) {
+                              const int64_t *pad_r, int relu) {
     dnnl_convolution_desc_t d;
     dnnl_dims_t s, pl, pr;
     dims2(s, strides), dims2(pl, pad_l), dims2(pr, pad_r);
     dnnl_status_t st = dnnl_convolution_forward_desc_init(
         &d, training ? dnnl_forward_training : dnnl_forward_inference, dnnl_convolution_direct, src, wei,
         bias, dst, s, pl, pr);
-    return st != dnnl_success ? st : make_pd(pd, &d, eng, NULL);
+    return st != dnnl_success ? st : make_pd_relu(pd, &d, eng, relu);
 }
 
 dnnl_status_t rn_dnn_conv_bwd_data(rn_pd *pd, dnnl_engine_t eng, const dnnl_memory_desc_t *diff_src,
@@ -93,17 +109,7 @@ dnnl_status_t rn_dnn_add(rn_pd *pd, dnnl_engine_t eng, const dnnl_memory_desc_t 
                          const dnnl_memory_desc_t *src1, const dnnl_memory_desc_t *dst, int relu) {
     dnnl_binary_desc_t d;
     dnnl_status_t st = dnnl_binary_desc_init(&d, dnnl_binary_add, src0, src1, dst);
-    if (st != dnnl_success || !relu) return st != dnnl_success ? st : make_pd(pd, &d, eng, NULL);
-    dnnl_primitive_attr_t attr = NULL;
-    dnnl_post_ops_t ops = NULL;
-    *pd = NULL;
-    if ((st = dnnl_primitive_attr_create(&attr)) == dnnl_success && (st = dnnl_post_ops_create(&ops)) == dnnl_success &&
-        (st = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.f, 0.f)) == dnnl_success &&
-        (st = dnnl_primitive_attr_set_post_ops(attr, ops)) == dnnl_success)
-        st = dnnl_primitive_desc_create(pd, &d, attr, eng, NULL);
-    if (ops) dnnl_post_ops_destroy(ops);
-    if (attr) dnnl_primitive_attr_destroy(attr);
-    return st;
+    return st != dnnl_success ? st : make_pd_relu(pd, &d, eng, relu);
 }
 
 dnnl_status_t rn_dnn_pool_fwd(rn_pd *pd, dnnl_engine_t eng, int training, dnnl_alg_kind_t alg,

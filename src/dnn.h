@@ -16,11 +16,11 @@ typedef dnnl_primitive_desc_t rn_pd;
 dnnl_status_t rn_dnn_md(dnnl_memory_desc_t *md, int ndim, const int64_t *dims, dnnl_format_tag_t tag);
 
 // Convolution. strides/pads: {h, w}; pad_l = {top, left}, pad_r = {bottom, right}.
-// bias may be NULL. `hint` is the forward pd for the backward ones.
+// bias may be NULL; `relu` adds a relu post-op. `hint` is the forward pd for the backward ones.
 dnnl_status_t rn_dnn_conv_fwd(rn_pd *pd, dnnl_engine_t eng, int training, const dnnl_memory_desc_t *src,
                               const dnnl_memory_desc_t *wei, const dnnl_memory_desc_t *bias,
                               const dnnl_memory_desc_t *dst, const int64_t *strides, const int64_t *pad_l,
-                              const int64_t *pad_r);
+                              const int64_t *pad_r, int relu);
 dnnl_status_t rn_dnn_conv_bwd_data(rn_pd *pd, dnnl_engine_t eng, const dnnl_memory_desc_t *diff_src,
                                    const dnnl_memory_desc_t *wei, const dnnl_memory_desc_t *diff_dst,
                                    const int64_t *strides, const int64_t *pad_l, const int64_t *pad_r,

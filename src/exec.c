@@ -179,6 +179,18 @@ static int plan(rn_exec *ex, int64_t H, int64_t W, rn_err *err) {
             ex->fuse_relu[p] = 1;
         }
     }
+    // Inference: a BatchNormalization right after a Conv folds into the conv's weights and bias
+    // (w' = w * gamma / sqrt(var + eps), b' = beta + (b - mean) * gamma / sqrt(var + eps)); a Relu
+    // fused into that BN becomes the conv's post-op.
+    for (int k = 0; ex->opts.fuse && !ex->opts.training && k < g->n_ops; k++) {
+        const rn_op *op = &g->ops[k];
+        if (op->type != RN_OP_BATCHNORM) continue;
+        int p = g->tensors[op->in[0]].producer;
+        if (p >= 0 && g->ops[p].type == RN_OP_CONV && ex->act[op->in[0]].consumers == 1) {
+            ex->skip[k] = 1;
+            ex->fold_bn[p] = k;
+        }
+    }
     return 0;
 }
 
@@ -320,6 +332,8 @@ int rn_exec_create(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_ex
     ex->impl = rn_calloc((size_t)g->n_ops, sizeof *ex->impl);
     ex->skip = rn_calloc((size_t)g->n_ops, sizeof *ex->skip);
     ex->fuse_relu = rn_calloc((size_t)g->n_ops, sizeof *ex->fuse_relu);
+    ex->fold_bn = rn_malloc((size_t)g->n_ops * sizeof *ex->fold_bn);
+    for (int k = 0; k < g->n_ops; k++) ex->fold_bn[k] = -1;
     ex->t_fwd = rn_calloc((size_t)g->n_ops, sizeof *ex->t_fwd);
     ex->t_bwd = rn_calloc((size_t)g->n_ops, sizeof *ex->t_bwd);
     ex->impl_names = rn_calloc((size_t)g->n_ops, sizeof *ex->impl_names);
@@ -343,7 +357,7 @@ int rn_exec_create(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_ex
     for (int k = 0; k < g->n_ops; k++) {
         const rn_layer *L = rn_layer_for(g->ops[k].type);
         if (ex->skip[k]) {
-            // A Relu fused into the BatchNormalization before it: shares the BN's output.
+            // A Relu fused into the op before it, or a BN folded into its Conv: shares its output.
             rn_exec_alias_output(ex, &g->ops[k], g->ops[k].in[0]);
             continue;
         }
@@ -369,6 +383,7 @@ void rn_exec_destroy(rn_exec *ex) {
     free(ex->impl);
     free(ex->skip);
     free(ex->fuse_relu);
+    free(ex->fold_bn);
     free(ex->t_fwd);
     free(ex->t_bwd);
     for (int k = 0; ex->impl_names && k < ex->g->n_ops; k++)

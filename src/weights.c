@@ -4,6 +4,7 @@
 // position), so each transfer keeps one offset table per dimension and copies with plain loops.
 // All transfers of one phase run in a single parallel region: a ResNet-50 step has ~160 weight
 // transfers, and one oneDNN reorder each would pay ~160 thread wake-ups for little work apiece.
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,8 @@ struct rn_weights {
     float *blocked;       // owned: the primitive's layout (NULL when it equals plain)
     dnnl_memory_t mem;    // what primitives get: over `blocked`, or over `plain`
     int64_t *tab[RN_MAX_DIMS];
+    const float *gamma, *var;  // folded BatchNormalization: row o scaled by gamma[o] / sqrt(var[o] + eps)
+    float eps;
 };
 
 // Offset contribution of index i along dimension d of a blocked descriptor.
@@ -71,6 +74,29 @@ rn_weights *rn_exec_weights(rn_exec *ex, int ndim, const int64_t *dims, float *p
 
 dnnl_memory_t rn_weights_mem(const rn_weights *w) { return w->mem; }
 
+void rn_weights_fold_bn(rn_exec *ex, rn_weights *w, const float *gamma, const float *var, float eps) {
+    RN_CHECK(w->phase == RN_W_FORWARD);
+    if (!w->blocked) {
+        // The primitive takes the plain layout: scaling still needs a copy of our own.
+        dnnl_memory_desc_t md;
+        const dnnl_memory_desc_t *pmd = NULL;
+        dnnl_memory_get_memory_desc(w->mem, &pmd);
+        md = *pmd;
+        size_t bytes = dnnl_memory_desc_get_size(&md);
+        w->blocked = rn_malloc_aligned(bytes);
+        memset(w->blocked, 0, bytes);
+        dnnl_memory_destroy(w->mem);
+        w->mem = rn_exec_memory(ex, &md, w->blocked);
+        for (int d = 0; d < w->ndim; d++) {
+            w->tab[d] = rn_malloc((size_t)w->dims[d] * sizeof(int64_t));
+            for (int64_t i = 0; i < w->dims[d]; i++) w->tab[d][i] = term(&md, d, i);
+        }
+    }
+    w->gamma = gamma;
+    w->var = var;
+    w->eps = eps;
+}
+
 // Copies rows [o0, o1) of dimension 0 between layouts.
 static void transfer_rows(const rn_weights *w, int64_t o0, int64_t o1) {
     int64_t d1 = w->ndim > 1 ? w->dims[1] : 1, d2 = w->ndim > 2 ? w->dims[2] : 1, d3 = w->ndim > 3 ? w->dims[3] : 1;
@@ -81,13 +107,14 @@ static void transfer_rows(const rn_weights *w, int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; o++) {
         const float *p = w->plain + o * d1 * d2 * d3;
         float *q = w->plain + o * d1 * d2 * d3;
+        float scale = w->gamma ? w->gamma[o] / sqrtf(w->var[o] + w->eps) : 1.0f;
         for (int64_t i = 0; i < d1; i++)
             for (int64_t h = 0; h < d2; h++)
                 for (int64_t x = 0; x < d3; x++) {
                     int64_t off = w->tab[0][o] + t1[i] + t2[h] + t3[x];
                     size_t j = (size_t)((i * d2 + h) * d3 + x);
                     if (to_plain) q[j] = w->blocked[off];
-                    else w->blocked[off] = p[j];
+                    else w->blocked[off] = p[j] * scale;
                 }
     }
 }
