@@ -44,7 +44,8 @@ static void make_picture(rn_rng *r, uint8_t *px, int W, int H) {
                 ax = ax * ax * (3 - 2 * ax), ay = ay * ay * (3 - 2 * ay);  // smoothstep
                 for (int c = 0; c < 3; c++) {
                     float a = g[(y0 * gw + x0) * 3 + c], b = g[(y0 * gw + x0 + 1) * 3 + c];
-                    float d = g[((y0 + 1) * gw + x0) * 3 + c], e = g[((y0 + 1) * gw + x0 + 1) * 3 + c];
+                    float d = g[((y0 + 1) * gw + x0) * 3 + c],
+                          e = g[((y0 + 1) * gw + x0 + 1) * 3 + c];
                     acc[((size_t)y * W + x) * 3 + c] +=
                         (a + ax * (b - a)) * (1 - ay) + (d + ax * (e - d)) * ay;
                 }
@@ -192,8 +193,9 @@ int main(int argc, char **argv) {
     double kb, kb_big;
     blob *files = make_set(n, 500, 375, dir, &kb);
     blob *big = make_set(64, 1000, 750, NULL, &kb_big);
-    printf("%d JPEGs of 500x375 (mean %.1f KB) in %s, 64 of 1000x750 (mean %.1f KB), quality 90\n\n",
-           n, kb, dir, kb_big);
+    printf(
+        "%d JPEGs of 500x375 (mean %.1f KB) in %s, 64 of 1000x750 (mean %.1f KB), quality 90\n\n",
+        n, kb, dir, kb_big);
 
     rn_data_opts o = rn_data_opts_default();  // 224 / 256, RRC 0.08-1, flip, no jitter
     o.batch_size = 64;
@@ -208,7 +210,8 @@ int main(int argc, char **argv) {
            bench_inline(files, n, &o, 0, 1));
     printf("| 1000x750 train, reduced-scale decode | %.0f |\n", bench_inline(big, 64, &o, 1, 1));
     printf("| 1000x750 train, always full-size decode | %.0f |\n", bench_inline(big, 64, &o, 1, 0));
-    printf("| 1000x750 eval, reduced-scale decode (1/2) | %.0f |\n", bench_inline(big, 64, &o, 0, 1));
+    printf("| 1000x750 eval, reduced-scale decode (1/2) | %.0f |\n",
+           bench_inline(big, 64, &o, 0, 1));
     printf("| 1000x750 eval, full-size decode | %.0f |\n", bench_inline(big, 64, &o, 0, 0));
     fflush(stdout);
 
@@ -220,7 +223,8 @@ int main(int argc, char **argv) {
     }
     rn_dataset_view v;
     rn_view_init(&v, ds, 0, 1, &err);
-    printf("\n| loader, 500x375 files in page cache, batch 64 | workers | img/s |\n|---|---|---|\n");
+    printf(
+        "\n| loader, 500x375 files in page cache, batch 64 | workers | img/s |\n|---|---|---|\n");
     for (int w = 1; w <= maxw; w = w * 2 > maxw && w < maxw ? maxw : w * 2) {
         printf("| train (RRC 224 + flip) | %d | %.0f |\n", w, bench_loader(&v, o, 1, w));
         printf("| eval (256 / 224) | %d | %.0f |\n", w, bench_loader(&v, o, 0, w));

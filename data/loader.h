@@ -1,0 +1,65 @@
+// loader.h — worker threads that decode and augment batches while the network trains.
+//
+// Determinism: batch b of epoch e holds the samples of positions [b B, (b+1) B) of the rank's
+// epoch order (rn_view_epoch), each augmented with the stream rn_rng_seed3(seed, e, index). Which
+// worker does what is irrelevant: results are bit-identical for any number of workers.
+//
+// Corrupt files (unreadable, not a JPEG, truncated, undecodable) never stop training: the sample
+// is replaced by another one drawn from (seed, e, index, attempt) — deterministic too — the file is
+// counted once, and the first few are named on stderr. Known-bad files are not read again.
+#ifndef RN_DATA_LOADER_H
+#define RN_DATA_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/dataset.h"
+#include "data/opts.h"
+#include "src/common.h"
+
+// A batch, owned by the loader: valid from rn_loader_next until rn_loader_release.
+typedef struct rn_batch {
+    float *data;       // (n, 3, h, w) normalised RGB, float32, 64-byte aligned
+    int32_t *labels;   // (n) class indices
+    size_t *index;     // (n) dataset index of each sample (after corrupt-file replacement)
+    int n;             // samples; < batch size only for the kept last batch of an evaluation
+    int c, h, w;       // 3, size, size
+    int64_t number;    // position of the batch in its epoch
+    int64_t epoch;
+} rn_batch;
+
+typedef struct rn_loader_stats {
+    int64_t samples;        // samples produced since creation
+    int64_t replaced;       // samples replaced because their file was corrupt
+    int64_t corrupt_files;  // distinct corrupt files seen
+    double decode_seconds;  // summed over workers: read + decode + augment
+} rn_loader_stats;
+
+typedef struct rn_loader rn_loader;
+
+// Starts the workers. train = 1: shuffled (if o->shuffle) random augmentation per [augment] and
+// o->drop_last; train = 0: dataset order, evaluation transform, last partial batch kept.
+// The view (and its dataset) must outlive the loader; opts are copied.
+int rn_loader_create(const rn_dataset_view *v, const rn_data_opts *o, int train, rn_loader **out,
+                     rn_err *err);
+
+// Begins an epoch; batches of an unfinished previous epoch are discarded. All batches must have
+// been released first.
+void rn_loader_start_epoch(rn_loader *l, int64_t epoch);
+
+// Batches per epoch on this rank.
+int64_t rn_loader_num_batches(const rn_loader *l);
+
+// Waits for the next batch of the epoch: 1 and *b set; 0 at the end of the epoch; -1 with a
+// message if no sample at all could be decoded (every replacement attempt failed).
+int rn_loader_next(rn_loader *l, rn_batch **b, rn_err *err);
+
+// Hands a batch back so its buffer can be refilled. Up to prefetch - 1 batches may be held.
+void rn_loader_release(rn_loader *l, rn_batch *b);
+
+void rn_loader_stats_get(rn_loader *l, rn_loader_stats *s);
+
+// Stops the workers and frees everything. Batches still held become invalid.
+void rn_loader_destroy(rn_loader *l);
+
+#endif

@@ -1,0 +1,51 @@
+// opts.h — every setting of the input pipeline, as read from the INI's [data] and [augment]
+// sections. The keys are documented in docs/DATA.md.
+#ifndef RN_DATA_OPTS_H
+#define RN_DATA_OPTS_H
+
+#include <stdint.h>
+
+#include "src/common.h"
+
+#define RN_DATA_PATH_MAX 1024
+
+// A plain value struct: copy it freely, nothing inside needs freeing.
+typedef struct rn_data_opts {
+    // [data]
+    char train_dir[RN_DATA_PATH_MAX];    // class folders; "" = not set
+    char val_dir[RN_DATA_PATH_MAX];
+    char train_list[RN_DATA_PATH_MAX];   // "relative/path label" lines; used instead of the folder
+    char val_list[RN_DATA_PATH_MAX];
+    char class_names[RN_DATA_PATH_MAX];  // one display name per line
+    int size;          // output side: batches are (N, 3, size, size)
+    int resize;        // evaluation: shorter side resized to this, then centre crop `size`
+    int batch_size;    // per rank
+    int workers;       // decode threads; 0 decodes in the caller's thread
+    int prefetch;      // ready/in-flight batches in the queue (>= 2)
+    uint64_t seed;     // epoch order and augmentation come from (seed, epoch, index)
+    int shuffle;       // training order shuffled per epoch
+    int drop_last;     // training drops the last partial batch (evaluation always keeps it)
+    float mean[3];     // normalisation of RGB in [0, 1]: (x - mean) / std
+    float std[3];
+    // [augment] (training only)
+    int flip;                   // random horizontal flip with p = 0.5
+    double scale_min, scale_max;  // RandomResizedCrop area fraction
+    double ratio_min, ratio_max;  // RandomResizedCrop aspect ratio w/h
+    double brightness, contrast, saturation;  // ColorJitter strengths, 0 = off
+    double lighting;            // AlexNet PCA lighting noise std, 0 = off
+    int pad_crop;               // > 0: pad this many px and random-crop `size` instead of RRC
+} rn_data_opts;
+
+// ImageNet defaults: size 224, resize 256, batch 256, RRC scale 0.08-1, ratio 3/4-4/3, flip on,
+// no jitter, no lighting, mean/std of the torchvision model cards.
+rn_data_opts rn_data_opts_default(void);
+
+// Sets one key of section "data" or "augment". -1 with a message (no file:line: the INI reader
+// adds it) for an unknown section or key or a value that does not parse or is out of range.
+int rn_data_opts_set(rn_data_opts *o, const char *section, const char *key, const char *value,
+                     rn_err *err);
+
+// Checks the constraints between keys (scale_min <= scale_max, resize >= size, ...).
+int rn_data_opts_check(const rn_data_opts *o, rn_err *err);
+
+#endif

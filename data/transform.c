@@ -1,0 +1,274 @@
+// transform.c — crop geometry, bilinear resampling, colour jitter, PCA lighting, normalisation.
+#include "data/transform.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Python's round(): half to even (nearbyint under the default rounding mode).
+static int round_even(double x) { return (int)nearbyint(x); }
+
+void rn_rrc_box(rn_rng *r, int W, int H, double smin, double smax, double rmin, double rmax,
+                int box[4]) {
+    double area = (double)W * H, lr0 = log(rmin), lr1 = log(rmax);
+    for (int attempt = 0; attempt < 10; attempt++) {
+        double target = area * rn_rng_range(r, smin, smax);
+        double aspect = exp(rn_rng_range(r, lr0, lr1));
+        int w = round_even(sqrt(target * aspect));
+        int h = round_even(sqrt(target / aspect));
+        if (w > 0 && w <= W && h > 0 && h <= H) {
+            int y = (int)rn_rng_below(r, (uint32_t)(H - h + 1));
+            int x = (int)rn_rng_below(r, (uint32_t)(W - w + 1));
+            box[0] = x, box[1] = y, box[2] = w, box[3] = h;
+            return;
+        }
+    }
+    // Fallback: the whole image, cut to the nearest allowed aspect ratio, centred.
+    double in_ratio = (double)W / H;
+    int w = W, h = H;
+    if (in_ratio < rmin) h = round_even(w / rmin);
+    else if (in_ratio > rmax) w = round_even(h * rmax);
+    if (w < 1) w = 1;
+    if (h < 1) h = 1;
+    box[0] = (W - w) / 2, box[1] = (H - h) / 2, box[2] = w, box[3] = h;
+}
+
+void rn_plan_crop(int W, int H, const int box[4], int size, rn_plan *p) {
+    (void)W, (void)H;
+    *p = (rn_plan){.out_w = size, .out_h = size, .ox = box[0], .oy = box[1],
+                   .sx = (double)box[2] / size, .sy = (double)box[3] / size,
+                   .cx0 = box[0], .cy0 = box[1], .cx1 = box[0] + box[2], .cy1 = box[1] + box[3],
+                   .vx0 = 0, .vx1 = size, .vy0 = 0, .vy1 = size};
+}
+
+// torchvision Resize(int): shorter side -> resize, longer side -> int(resize * long / short).
+static void resized_dims(int W, int H, int resize, int *rw, int *rh) {
+    if (W <= H) {
+        *rw = resize;
+        *rh = (int)((double)resize * H / W);
+    } else {
+        *rh = resize;
+        *rw = (int)((double)resize * W / H);
+    }
+}
+
+void rn_plan_eval(int W, int H, int resize, int size, rn_plan *p) {
+    int rw, rh;
+    resized_dims(W, H, resize, &rw, &rh);
+    int left = round_even((rw - size) / 2.0), top = round_even((rh - size) / 2.0);
+    double sx = (double)W / rw, sy = (double)H / rh;
+    *p = (rn_plan){.out_w = size, .out_h = size, .ox = left * sx, .oy = top * sy, .sx = sx,
+                   .sy = sy, .cx0 = 0, .cy0 = 0, .cx1 = W, .cy1 = H,
+                   .vx0 = 0, .vx1 = size, .vy0 = 0, .vy1 = size};
+}
+
+static int imax(int a, int b) { return a > b ? a : b; }
+static int imin(int a, int b) { return a < b ? a : b; }
+
+void rn_plan_pad_crop(int W, int H, int size, int pad, int ox, int oy, rn_plan *p) {
+    rn_plan_eval(W, H, size, size, p);
+    // Output pixel d is pixel d + o - pad of the size x size image; outside it is padding.
+    p->ox += (ox - pad) * p->sx;
+    p->oy += (oy - pad) * p->sy;
+    p->vx0 = imax(0, pad - ox), p->vx1 = imin(size, size + pad - ox);
+    p->vy0 = imax(0, pad - oy), p->vy1 = imin(size, size + pad - oy);
+}
+
+void rn_xform_ws_free(rn_xform_ws *ws) {
+    free(ws->xi);
+    free(ws->yi);
+    free(ws->xw);
+    free(ws->yw);
+    free(ws->rows);
+    memset(ws, 0, sizeof *ws);
+}
+
+static void ws_reserve(rn_xform_ws *ws, int n) {
+    if (n <= ws->cap) return;
+    rn_xform_ws_free(ws);
+    ws->xi = rn_malloc(2 * (size_t)n * sizeof(int));
+    ws->yi = rn_malloc(2 * (size_t)n * sizeof(int));
+    ws->xw = rn_malloc((size_t)n * sizeof(float));
+    ws->yw = rn_malloc((size_t)n * sizeof(float));
+    ws->rows = rn_malloc(2 * 3 * (size_t)n * sizeof(float));
+    ws->cap = n;
+}
+
+// Neighbour indices and weight along one axis. Entry k describes output pixel k (after the
+// optional mirror); idx = -1 marks padding.
+static void axis_table(int n_out, double o, double s, double c0, double c1, int v0, int v1,
+                       double f, int n_src, int mirror, int *idx, float *wt) {
+    double lo = c0 * f, hi = c1 * f - 1.0;
+    if (lo < 0) lo = 0;
+    if (lo > n_src - 1) lo = n_src - 1;
+    if (hi > n_src - 1) hi = n_src - 1;
+    if (hi < lo) hi = lo;
+    for (int k = 0; k < n_out; k++) {
+        int d = mirror ? n_out - 1 - k : k;
+        if (d < v0 || d >= v1) {
+            idx[2 * k] = idx[2 * k + 1] = -1;
+            wt[k] = 0;
+            continue;
+        }
+        double u = (o + (d + 0.5) * s) * f - 0.5;  // half-pixel centres
+        if (u < lo) u = lo;
+        if (u > hi) u = hi;
+        int i0 = (int)floor(u);
+        idx[2 * k] = i0;
+        idx[2 * k + 1] = i0 + 1 < n_src ? i0 + 1 : i0;
+        wt[k] = (float)(u - i0);
+    }
+}
+
+// Horizontal pass over source row `row`: planar (3, ow) floats, 0 in padding columns.
+static void hrow(const uint8_t *row, const rn_xform_ws *ws, int ow, float *h) {
+    for (int dx = 0; dx < ow; dx++) {
+        int x0 = ws->xi[2 * dx], x1 = ws->xi[2 * dx + 1];
+        if (x0 < 0) {
+            h[dx] = h[ow + dx] = h[2 * ow + dx] = 0;
+            continue;
+        }
+        const uint8_t *a = row + 3 * x0, *b = row + 3 * x1;
+        float wx = ws->xw[dx];
+        h[dx] = a[0] + wx * (float)(b[0] - a[0]);
+        h[ow + dx] = a[1] + wx * (float)(b[1] - a[1]);
+        h[2 * ow + dx] = a[2] + wx * (float)(b[2] - a[2]);
+    }
+}
+
+void rn_sample_bilinear(const rn_image *img, int W, int H, const rn_plan *p, float *out,
+                        rn_xform_ws *ws) {
+    int ow = p->out_w, oh = p->out_h;
+    ws_reserve(ws, ow > oh ? ow : oh);
+    axis_table(ow, p->ox, p->sx, p->cx0, p->cx1, p->vx0, p->vx1, (double)img->w / W, img->w,
+               p->flip, ws->xi, ws->xw);
+    axis_table(oh, p->oy, p->sy, p->cy0, p->cy1, p->vy0, p->vy1, (double)img->h / H, img->h, 0,
+               ws->yi, ws->yw);
+    size_t plane = (size_t)ow * oh, stride = (size_t)img->w * 3;
+    const float k = 1.0f / 255.0f;
+    // Separable: horizontally interpolated source rows are cached in two slots, so output rows
+    // that share source rows (upscaling) interpolate each source row once.
+    float *slot[2] = {ws->rows, ws->rows + 3 * (size_t)ow};
+    int slot_y[2] = {-1, -1};
+    for (int dy = 0; dy < oh; dy++) {
+        int y0 = ws->yi[2 * dy], y1 = ws->yi[2 * dy + 1];
+        if (y0 < 0) {
+            for (int c = 0; c < 3; c++)
+                memset(out + c * plane + (size_t)dy * ow, 0, ow * sizeof(float));
+            continue;
+        }
+        const float *h[2];
+        int need[2] = {y0, y1};
+        for (int j = 0; j < 2; j++) {
+            int s = slot_y[0] == need[j] ? 0 : slot_y[1] == need[j] ? 1 : -1;
+            if (s < 0) {  // reuse the slot not holding the other row this output row needs
+                s = (slot_y[0] == need[1 - j]) ? 1 : 0;
+                hrow(img->px + (size_t)need[j] * stride, ws, ow, slot[s]);
+                slot_y[s] = need[j];
+            }
+            h[j] = slot[s];
+        }
+        float wy = ws->yw[dy];
+        for (int c = 0; c < 3; c++) {
+            const float *t = h[0] + (size_t)c * ow, *b = h[1] + (size_t)c * ow;
+            float *o = out + c * plane + (size_t)dy * ow;
+            for (int dx = 0; dx < ow; dx++) o[dx] = (t[dx] + wy * (b[dx] - t[dx])) * k;
+        }
+    }
+}
+
+static float clamp01(float v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
+
+void rn_color_jitter(float *chw, size_t hw, const double factor[3], const int order[3]) {
+    float *R = chw, *G = chw + hw, *B = chw + 2 * hw;
+    for (int k = 0; k < 3 && order[k] >= 0; k++) {
+        float f = (float)factor[order[k]], g = 1.0f - f;
+        if (order[k] == 0) {  // brightness: blend with black
+            for (size_t i = 0; i < 3 * hw; i++) chw[i] = clamp01(f * chw[i]);
+        } else if (order[k] == 1) {  // contrast: blend with the mean grey of the image
+            double m = 0;
+            for (size_t i = 0; i < hw; i++) m += 0.299f * R[i] + 0.587f * G[i] + 0.114f * B[i];
+            float gm = g * (float)(m / (double)hw);
+            for (size_t i = 0; i < 3 * hw; i++) chw[i] = clamp01(f * chw[i] + gm);
+        } else {  // saturation: blend with the pixel's grey
+            for (size_t i = 0; i < hw; i++) {
+                float gr = g * (0.299f * R[i] + 0.587f * G[i] + 0.114f * B[i]);
+                R[i] = clamp01(f * R[i] + gr);
+                G[i] = clamp01(f * G[i] + gr);
+                B[i] = clamp01(f * B[i] + gr);
+            }
+        }
+    }
+}
+
+// ImageNet RGB principal components (Krizhevsky et al. 2012; values of fb.resnet.torch).
+static const double pca_eigval[3] = {0.2175, 0.0188, 0.0045};
+static const double pca_eigvec[3][3] = {
+    {-0.5675, 0.7192, 0.4009},
+    {-0.5808, -0.0045, -0.8140},
+    {-0.5836, -0.6948, 0.4203},
+};
+
+void rn_lighting(float *chw, size_t hw, const double alpha[3]) {
+    for (int c = 0; c < 3; c++) {
+        double d = 0;
+        for (int j = 0; j < 3; j++) d += pca_eigvec[c][j] * alpha[j] * pca_eigval[j];
+        float df = (float)d, *p = chw + (size_t)c * hw;
+        for (size_t i = 0; i < hw; i++) p[i] += df;
+    }
+}
+
+void rn_normalize(float *chw, size_t hw, const float mean[3], const float std[3]) {
+    for (int c = 0; c < 3; c++) {
+        float m = mean[c], s = 1.0f / std[c], *p = chw + (size_t)c * hw;
+        for (size_t i = 0; i < hw; i++) p[i] = (p[i] - m) * s;
+    }
+}
+
+int rn_preprocess_jpeg(rn_jpeg_decoder *d, rn_xform_ws *ws, const uint8_t *buf, size_t len,
+                       const rn_data_opts *o, rn_rng *rng, float *out, rn_err *err) {
+    int W, H;
+    if (rn_jpeg_header(d, buf, len, &W, &H, err) != 0) return -1;
+    rn_plan p;
+    if (rng && o->pad_crop > 0) {
+        uint32_t span = 2 * (uint32_t)o->pad_crop + 1;
+        int ox = (int)rn_rng_below(rng, span);
+        int oy = (int)rn_rng_below(rng, span);
+        rn_plan_pad_crop(W, H, o->size, o->pad_crop, ox, oy, &p);
+    } else if (rng) {
+        int box[4];
+        rn_rrc_box(rng, W, H, o->scale_min, o->scale_max, o->ratio_min, o->ratio_max, box);
+        rn_plan_crop(W, H, box, o->size, &p);
+    } else {
+        rn_plan_eval(W, H, o->resize, o->size, &p);
+    }
+    if (rng && o->flip) p.flip = rn_rng_uniform(rng) < 0.5;
+
+    // Smallest DCT scale that still gives >= 1 decoded pixel per output pixel along both axes.
+    int num, den;
+    rn_jpeg_pick_scale(W, H, 1.0 / p.sx, 1.0 / p.sy, &num, &den);
+    rn_image img;
+    if (rn_jpeg_decode(d, buf, len, num, den, &img, err) != 0) return -1;
+    rn_sample_bilinear(&img, W, H, &p, out, ws);
+
+    size_t hw = (size_t)o->size * o->size;
+    if (rng && (o->brightness > 0 || o->contrast > 0 || o->saturation > 0)) {
+        const double s[3] = {o->brightness, o->contrast, o->saturation};
+        int order[3] = {0, 1, 2};
+        for (int i = 2; i > 0; i--) {  // random order, as torchvision's ColorJitter
+            int j = (int)rn_rng_below(rng, (uint32_t)i + 1), t = order[i];
+            order[i] = order[j], order[j] = t;
+        }
+        double f[3];
+        for (int c = 0; c < 3; c++)
+            f[c] = s[c] > 0 ? rn_rng_range(rng, s[c] < 1 ? 1 - s[c] : 0, 1 + s[c]) : 1.0;
+        rn_color_jitter(out, hw, f, order);
+    }
+    if (rng && o->lighting > 0) {
+        double alpha[3];
+        for (int c = 0; c < 3; c++) alpha[c] = o->lighting * rn_rng_normal(rng);
+        rn_lighting(out, hw, alpha);
+    }
+    rn_normalize(out, hw, o->mean, o->std);
+    return 0;
+}
