@@ -328,7 +328,8 @@ static void test_data_open(void) {
           "bad train folder: %s", err.msg);
 }
 
-// Scanning speed: 20,000 files in 20 classes (a 1/64 ImageNet) must take well under a second.
+// A larger scan: 20,000 files in 20 classes (a 1/64 ImageNet), sorted within classes. The time is
+// printed, not asserted (the machine is shared; docs/PERFORMANCE.md has the 1.28 M-file figure).
 static void test_scan_speed(void) {
     char dir[512], p[1024];
     snprintf(dir, sizeof dir, "%s/big", root);
@@ -355,7 +356,7 @@ static void test_scan_speed(void) {
         rn_dataset_describe(ds, "big", stdout);
         rn_dataset_destroy(ds);
     }
-    CHECK(dt < 2.0, "scan of 20k files took %.3f s", dt);
+    printf("scan of 20k files: %.3f s\n", dt);
 }
 
 int main(void) {
