@@ -46,24 +46,34 @@ static void add_backward(rn_exec *ex, int k) {
     const rn_op *op = &ex->g->ops[k];
     rn_act *y = rn_act_of(ex, op->out);
     size_t n = dnnl_memory_desc_get_size(&y->md) / sizeof(float);
-    int need0 = rn_act_of(ex, op->in[0])->needs_grad, need1 = rn_act_of(ex, op->in[1])->needs_grad;
-    dnnl_memory_t m0 = need0 ? rn_exec_grad_begin(ex, op->in[0]) : NULL;
-    float *d0 = need0 ? handle(m0) : NULL;
-    // The second input's gradient begins only after the first is committed: a tensor added to
-    // itself would otherwise get the scratch buffer twice.
     const float *dy = y->diff, *yv = y->buf;
     int relu = ex->fuse_relu[k];
-    if (need0) {
+    int need[2] = {rn_act_of(ex, op->in[0])->needs_grad, rn_act_of(ex, op->in[1])->needs_grad};
+    // At most one of the two may need the (single) scratch buffer for a one-pass backward.
+    int fresh = !rn_act_of(ex, op->in[0])->diff_written || !rn_act_of(ex, op->in[1])->diff_written;
+    if (need[0] && need[1] && op->in[0] != op->in[1] && fresh) {
+        // The usual residual case: both gradients in one pass over dY (and Y).
+        dnnl_memory_t m0 = rn_exec_grad_begin(ex, op->in[0]), m1 = rn_exec_grad_begin(ex, op->in[1]);
+        float *d0 = handle(m0), *d1 = handle(m1);
 #pragma omp parallel for schedule(static)
-        for (size_t j = 0; j < n; j++) d0[j] = relu && yv[j] <= 0 ? 0.f : dy[j];
+        for (size_t j = 0; j < n; j++) {
+            float g = relu && yv[j] <= 0 ? 0.f : dy[j];
+            d0[j] = g;
+            d1[j] = g;
+        }
         rn_exec_grad_end(ex, op->in[0], m0);
-    }
-    if (need1) {
-        dnnl_memory_t m1 = rn_exec_grad_begin(ex, op->in[1]);
-        float *d1 = handle(m1);
-#pragma omp parallel for schedule(static)
-        for (size_t j = 0; j < n; j++) d1[j] = relu && yv[j] <= 0 ? 0.f : dy[j];
         rn_exec_grad_end(ex, op->in[1], m1);
+        return;
+    }
+    // One input needs a gradient, a tensor is added to itself, or both gradients need the scratch
+    // buffer: one input at a time, the second begun after the first is committed.
+    for (int i = 0; i < 2; i++) {
+        if (!need[i]) continue;
+        dnnl_memory_t m = rn_exec_grad_begin(ex, op->in[i]);
+        float *d = handle(m);
+#pragma omp parallel for schedule(static)
+        for (size_t j = 0; j < n; j++) d[j] = relu && yv[j] <= 0 ? 0.f : dy[j];
+        rn_exec_grad_end(ex, op->in[i], m);
     }
 }
 

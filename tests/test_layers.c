@@ -167,6 +167,17 @@ static void test_relu_add_pool(void) {
         finish_and_check(g, &o, "Add with a branch point");
     }
     {
+        // A tensor added to itself: both gradients land on one tensor and must sum (2 dY).
+        int x;
+        rn_graph *g = start(16, &x);
+        int c = add_conv(g, x, 16, 16, 1, 1, 0, 0, "conv");
+        int in[2] = {c, c};
+        rn_graph_op(g, RN_OP_ADD, "add", in, 2, "add_out");
+        gc_opts o = gc_default(2, 5, 5);
+        o.input_blocked = 1;
+        finish_and_check(g, &o, "Add of a tensor to itself");
+    }
+    {
         // Add followed by Relu (v1 blocks): fused into one primitive with a relu post-op.
         int x;
         rn_graph *g = start(16, &x);
