@@ -6,6 +6,7 @@
 
 typedef struct add_impl {
     dnnl_primitive_t fwd;
+    dnnl_primitive_t to_b;  // dY into B's layout, when B's differs from A's (narrow networks)
 } add_impl;
 
 static int add_compile(rn_exec *ex, int k, rn_err *err) {
@@ -21,9 +22,13 @@ static int add_compile(rn_exec *ex, int k, rn_err *err) {
     rn_exec_note_impl(ex, k, pd);
     rn_exec_define_output(ex, op, rn_dnn_query(pd, dnnl_query_dst_md, 0));
     dnnl_primitive_desc_destroy(pd);
-    if (ex->act[op->out].needs_grad && (x0->needs_grad || x1->needs_grad) &&
-        !dnnl_memory_desc_equal(&x0->md, &x1->md))
-        return rn_fail(err, "node '%s' (Add): inputs in different layouts cannot share a gradient", op->name);
+    if (x1->needs_grad && !dnnl_memory_desc_equal(&x0->md, &x1->md)) {
+        st = rn_dnn_reorder(&pd, ex->eng, &x0->md, &x1->md);
+        if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a gradient reorder", st);
+        a->to_b = rn_exec_primitive(pd);
+        rn_exec_note_impl(ex, k, pd);
+        dnnl_primitive_desc_destroy(pd);
+    }
     return 0;
 }
 
@@ -49,6 +54,28 @@ static void add_backward(rn_exec *ex, int k) {
     const float *dy = y->diff, *yv = y->buf;
     int relu = ex->fuse_relu[k];
     int need[2] = {rn_act_of(ex, op->in[0])->needs_grad, rn_act_of(ex, op->in[1])->needs_grad};
+    add_impl *a = ex->impl[k];
+    if (a->to_b) {
+        // Inputs in different layouts: mask dY in place (it dies with this op), copy it to A,
+        // reorder it into B's layout.
+        float *g = y->diff;
+        if (relu) {
+#pragma omp parallel for schedule(static)
+            for (size_t j = 0; j < n; j++) g[j] = yv[j] <= 0 ? 0.f : g[j];
+        }
+        if (need[0]) {
+            dnnl_memory_t m = rn_exec_grad_begin(ex, op->in[0]);
+            float *d = handle(m);
+#pragma omp parallel for schedule(static)
+            for (size_t j = 0; j < n; j++) d[j] = g[j];
+            rn_exec_grad_end(ex, op->in[0], m);
+        }
+        dnnl_memory_t m = rn_exec_grad_begin(ex, op->in[1]);
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, y->dmem}, {DNNL_ARG_TO, m}};
+        rn_exec_run(ex, a->to_b, 2, args);
+        rn_exec_grad_end(ex, op->in[1], m);
+        return;
+    }
     // At most one of the two may need the (single) scratch buffer for a one-pass backward.
     int fresh = !rn_act_of(ex, op->in[0])->diff_written || !rn_act_of(ex, op->in[1])->diff_written;
     if (need[0] && need[1] && op->in[0] != op->in[1] && fresh) {
@@ -80,6 +107,7 @@ static void add_backward(rn_exec *ex, int k) {
 static void add_release(rn_exec *ex, int k) {
     add_impl *a = ex->impl[k];
     if (a->fwd) dnnl_primitive_destroy(a->fwd);
+    if (a->to_b) dnnl_primitive_destroy(a->to_b);
 }
 
 static void add_ref_forward(rn_ref *r, const rn_op *op) {

@@ -167,6 +167,17 @@ static void test_relu_add_pool(void) {
         finish_and_check(g, &o, "Add with a branch point");
     }
     {
+        // Inputs in different layouts: plain nchw data plus a conv output in a blocked layout.
+        int x;
+        rn_graph *g = start(8, &x);
+        int c = add_conv(g, x, 8, 8, 3, 1, 1, 0, "conv");
+        int in[2] = {c, x};
+        int op = rn_graph_op(g, RN_OP_ADD, "add", in, 2, "add_out");
+        add_simple(g, RN_OP_RELU, g->ops[op].out, "relu");
+        gc_opts o = gc_default(2, 6, 6);
+        finish_and_check(g, &o, "Add+Relu of inputs in different layouts");
+    }
+    {
         // A tensor added to itself: both gradients land on one tensor and must sum (2 dY).
         int x;
         rn_graph *g = start(16, &x);
