@@ -1,4 +1,5 @@
-// resnet-bench CONFIG [--batch N] [--iters K] [--warmup W] [--mode train|infer] [--profile] [--set s.k=v]
+// resnet-bench CONFIG [--batch N] [--iters K] [--warmup W] [--mode train|infer] [--profile] [--winograd]
+//              [--set s.k=v]
 //
 // Throughput of a full training step (forward, loss, backward, SGD-momentum update) or of inference
 // on random data, in images per second, plus peak RSS. --profile adds where the time goes, per op
@@ -15,13 +16,13 @@
 
 static void usage(void) {
     fprintf(stderr, "usage: resnet-bench CONFIG [--batch N] [--iters K] [--warmup W] [--mode train|infer] "
-                    "[--profile] [--set section.key=value]\n");
+                    "[--profile] [--winograd] [--set section.key=value]\n");
     exit(2);
 }
 
 int main(int argc, char **argv) {
     const char *path = NULL, *overrides[64];
-    int n_over = 0, batch = 32, iters = 5, warmup = 1, train = 1, profile = 0;
+    int n_over = 0, batch = 32, iters = 5, warmup = 1, train = 1, profile = 0, winograd = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--batch") == 0 && i + 1 < argc) batch = atoi(argv[++i]);
@@ -32,6 +33,7 @@ int main(int argc, char **argv) {
             if (strcmp(m, "train") && strcmp(m, "infer")) usage();
             train = strcmp(m, "train") == 0;
         } else if (strcmp(a, "--profile") == 0) profile = 1;
+        else if (strcmp(a, "--winograd") == 0) winograd = 1;
         else if (strcmp(a, "--set") == 0 && i + 1 < argc && n_over < 64) overrides[n_over++] = argv[++i];
         else if (a[0] == '-' || path) usage();
         else path = a;
@@ -49,6 +51,7 @@ int main(int argc, char **argv) {
     int S = cfg.model.input_size;
     rn_exec_opts eo = rn_exec_opts_default(train);
     eo.profile = profile;
+    eo.winograd = winograd;
     if (rn_exec_create(g, batch, S, S, &eo, &ex, &err)) {
         fprintf(stderr, "resnet-bench: %s\n", err.msg);
         return 1;

@@ -38,9 +38,16 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
     rn_dnn_md(&y_any, 4, y->dims, dnnl_format_tag_any);
     int has_bias = b || bn >= 0;
 
+    // Winograd where asked for and offered (3x3, stride 1); each primitive falls back to direct.
+    const rn_conv_attr *a = &op->a.conv;
+    int wino = ex->opts.winograd && a->kh == 3 && a->kw == 3 && a->sh == 1 && a->sw == 1;
     rn_pd fwd;
+    int relu = bn >= 0 && ex->fuse_relu[bn];
     dnnl_status_t st = rn_dnn_conv_fwd(&fwd, ex->eng, ex->opts.training, &x->md, &w_any, has_bias ? &b_md : NULL,
-                                       &y_any, s, pl, pr, bn >= 0 && ex->fuse_relu[bn]);
+                                       &y_any, s, pl, pr, relu, wino);
+    if (st != dnnl_success && wino)
+        st = rn_dnn_conv_fwd(&fwd, ex->eng, ex->opts.training, &x->md, &w_any, has_bias ? &b_md : NULL, &y_any, s,
+                             pl, pr, relu, 0);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a convolution", st);
     c->fwd = rn_exec_primitive(fwd);
     rn_exec_note_impl(ex, k, fwd);
@@ -58,7 +65,8 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
     if (!rc && x->needs_grad) {
         // d(input) in the input's own layout, so gradients meet activations without reorders.
         rn_pd bd;
-        st = rn_dnn_conv_bwd_data(&bd, ex->eng, &x->md, &w_any, &y->md, s, pl, pr, fwd);
+        st = rn_dnn_conv_bwd_data(&bd, ex->eng, &x->md, &w_any, &y->md, s, pl, pr, fwd, wino);
+        if (st != dnnl_success && wino) st = rn_dnn_conv_bwd_data(&bd, ex->eng, &x->md, &w_any, &y->md, s, pl, pr, fwd, 0);
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a convolution backward-data", st);
         else {
             c->bwd_data = rn_exec_primitive(bd);
@@ -71,7 +79,9 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
     }
     if (!rc && ex->opts.training && w->trainable) {
         rn_pd bw;
-        st = rn_dnn_conv_bwd_weights(&bw, ex->eng, &x->md, &w_any, b ? &b_md : NULL, &y->md, s, pl, pr, fwd);
+        st = rn_dnn_conv_bwd_weights(&bw, ex->eng, &x->md, &w_any, b ? &b_md : NULL, &y->md, s, pl, pr, fwd, wino);
+        if (st != dnnl_success && wino)
+            st = rn_dnn_conv_bwd_weights(&bw, ex->eng, &x->md, &w_any, b ? &b_md : NULL, &y->md, s, pl, pr, fwd, 0);
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a convolution backward-weights", st);
         else {
             c->bwd_weights = rn_exec_primitive(bw);

@@ -9,6 +9,8 @@ dnnl_status_t rn_dnn_md(dnnl_memory_desc_t *md, int ndim, const int64_t *dims, d
     return dnnl_memory_desc_init_by_tag(md, ndim, d, dnnl_f32, tag);
 }
 
+static dnnl_alg_kind_t conv_alg(int winograd) { return winograd ? dnnl_convolution_winograd : dnnl_convolution_direct; }
+
 static void dims2(dnnl_dims_t d, const int64_t *v) {
     d[0] = v[0];
     d[1] = v[1];
@@ -38,12 +40,12 @@ static dnnl_status_t make_pd_relu(rn_pd *pd, const void *desc, dnnl_engine_t eng
 dnnl_status_t rn_dnn_conv_fwd(rn_pd *pd, dnnl_engine_t eng, int training, const dnnl_memory_desc_t *src,
                               const dnnl_memory_desc_t *wei, const dnnl_memory_desc_t *bias,
                               const dnnl_memory_desc_t *dst, const int64_t *strides, const int64_t *pad_l,
-                              const int64_t *pad_r, int relu) {
+                              const int64_t *pad_r, int relu, int winograd) {
     dnnl_convolution_desc_t d;
     dnnl_dims_t s, pl, pr;
     dims2(s, strides), dims2(pl, pad_l), dims2(pr, pad_r);
     dnnl_status_t st = dnnl_convolution_forward_desc_init(
-        &d, training ? dnnl_forward_training : dnnl_forward_inference, dnnl_convolution_direct, src, wei,
+        &d, training ? dnnl_forward_training : dnnl_forward_inference, conv_alg(winograd), src, wei,
         bias, dst, s, pl, pr);
     return st != dnnl_success ? st : make_pd_relu(pd, &d, eng, relu);
 }
@@ -51,11 +53,11 @@ dnnl_status_t rn_dnn_conv_fwd(rn_pd *pd, dnnl_engine_t eng, int training, const 
 dnnl_status_t rn_dnn_conv_bwd_data(rn_pd *pd, dnnl_engine_t eng, const dnnl_memory_desc_t *diff_src,
                                    const dnnl_memory_desc_t *wei, const dnnl_memory_desc_t *diff_dst,
                                    const int64_t *strides, const int64_t *pad_l, const int64_t *pad_r,
-                                   rn_pd hint) {
+                                   rn_pd hint, int winograd) {
     dnnl_convolution_desc_t d;
     dnnl_dims_t s, pl, pr;
     dims2(s, strides), dims2(pl, pad_l), dims2(pr, pad_r);
-    dnnl_status_t st = dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, diff_src, wei,
+    dnnl_status_t st = dnnl_convolution_backward_data_desc_init(&d, conv_alg(winograd), diff_src, wei,
                                                                 diff_dst, s, pl, pr);
     return st != dnnl_success ? st : make_pd(pd, &d, eng, hint);
 }
@@ -63,11 +65,11 @@ dnnl_status_t rn_dnn_conv_bwd_data(rn_pd *pd, dnnl_engine_t eng, const dnnl_memo
 dnnl_status_t rn_dnn_conv_bwd_weights(rn_pd *pd, dnnl_engine_t eng, const dnnl_memory_desc_t *src,
                                       const dnnl_memory_desc_t *diff_wei, const dnnl_memory_desc_t *diff_bias,
                                       const dnnl_memory_desc_t *diff_dst, const int64_t *strides,
-                                      const int64_t *pad_l, const int64_t *pad_r, rn_pd hint) {
+                                      const int64_t *pad_l, const int64_t *pad_r, rn_pd hint, int winograd) {
     dnnl_convolution_desc_t d;
     dnnl_dims_t s, pl, pr;
     dims2(s, strides), dims2(pl, pad_l), dims2(pr, pad_r);
-    dnnl_status_t st = dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, src, diff_wei,
+    dnnl_status_t st = dnnl_convolution_backward_weights_desc_init(&d, conv_alg(winograd), src, diff_wei,
                                                                    diff_bias, diff_dst, s, pl, pr);
     return st != dnnl_success ? st : make_pd(pd, &d, eng, hint);
 }

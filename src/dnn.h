@@ -17,18 +17,20 @@ dnnl_status_t rn_dnn_md(dnnl_memory_desc_t *md, int ndim, const int64_t *dims, d
 
 // Convolution. strides/pads: {h, w}; pad_l = {top, left}, pad_r = {bottom, right}.
 // bias may be NULL; `relu` adds a relu post-op. `hint` is the forward pd for the backward ones.
+// `winograd`: Winograd F(4x4, 3x3) instead of direct (3x3 stride 1 only; oneDNN refuses other shapes
+// and the caller then falls back to direct).
 dnnl_status_t rn_dnn_conv_fwd(rn_pd *pd, dnnl_engine_t eng, int training, const dnnl_memory_desc_t *src,
                               const dnnl_memory_desc_t *wei, const dnnl_memory_desc_t *bias,
                               const dnnl_memory_desc_t *dst, const int64_t *strides, const int64_t *pad_l,
-                              const int64_t *pad_r, int relu);
+                              const int64_t *pad_r, int relu, int winograd);
 dnnl_status_t rn_dnn_conv_bwd_data(rn_pd *pd, dnnl_engine_t eng, const dnnl_memory_desc_t *diff_src,
                                    const dnnl_memory_desc_t *wei, const dnnl_memory_desc_t *diff_dst,
                                    const int64_t *strides, const int64_t *pad_l, const int64_t *pad_r,
-                                   rn_pd hint);
+                                   rn_pd hint, int winograd);
 dnnl_status_t rn_dnn_conv_bwd_weights(rn_pd *pd, dnnl_engine_t eng, const dnnl_memory_desc_t *src,
                                       const dnnl_memory_desc_t *diff_wei, const dnnl_memory_desc_t *diff_bias,
                                       const dnnl_memory_desc_t *diff_dst, const int64_t *strides,
-                                      const int64_t *pad_l, const int64_t *pad_r, rn_pd hint);
+                                      const int64_t *pad_l, const int64_t *pad_r, rn_pd hint, int winograd);
 
 // Batch normalization with separate scale and shift (dnnl_use_scale | dnnl_use_shift) plus
 // `extra_flags` (dnnl_use_global_stats, dnnl_fuse_norm_relu).

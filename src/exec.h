@@ -21,6 +21,8 @@ typedef struct rn_exec_opts {
     int profile;        // accumulate per-op forward/backward seconds
     int input_grad;     // tests: also compute d(loss)/d(input)
     int bn_frozen;      // training with BN statistics frozen: running statistics used and kept as they are
+    int winograd;       // 3x3 stride-1 convs by Winograd F(4x4, 3x3) where oneDNN offers it: faster,
+                        // with float rounding ~10x the direct algorithm's (docs/PERFORMANCE.md)
 } rn_exec_opts;
 
 rn_exec_opts rn_exec_opts_default(int training);

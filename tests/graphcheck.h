@@ -16,13 +16,14 @@ typedef struct gc_opts {
     int input_blocked;  // feed nChw16c
     int fuse;           // allow BN+Relu fusion
     int bn_frozen;      // BN statistics frozen while training
+    int winograd;       // 3x3 stride-1 convs by Winograd
     int fd_samples;     // finite-difference entries checked per tensor (0: skip)
     double tol;         // oneDNN vs reference, relative to the tensor's largest entry
     uint64_t seed;
 } gc_opts;
 
 static inline gc_opts gc_default(int64_t N, int64_t H, int64_t W) {
-    gc_opts o = {N, H, W, 1, 0, 1, 0, 6, 1e-4, 42};
+    gc_opts o = {N, H, W, 1, 0, 1, 0, 0, 6, 1e-4, 42};
     return o;
 }
 
@@ -65,6 +66,7 @@ static inline void graphcheck(rn_graph *g, const gc_opts *o, const char *name) {
     eo.fuse = o->fuse;
     eo.input_grad = 1;
     eo.bn_frozen = o->bn_frozen;
+    eo.winograd = o->winograd;
     rn_exec *ex = NULL;
     rn_ref *ref = NULL;
     int rc = rn_ref_create(g, o->N, o->H, o->W, o->training, &ref, &err);

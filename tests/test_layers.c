@@ -110,6 +110,33 @@ static void test_conv(void) {
     }
 }
 
+// Winograd F(4x4, 3x3): exact in exact arithmetic, so the same reference and tolerance (its float
+// rounding, ~1e-6 relative here, is larger than the direct algorithm's but far inside 1e-4).
+static void test_conv_winograd(void) {
+    for (int hw = 8; hw <= 13; hw += 5) {
+        int x;
+        rn_graph *g = start(32, &x);
+        add_conv(g, x, 32, 32, 3, 1, 1, 0, "conv");
+        gc_opts o = gc_default(2, hw, hw);
+        o.input_blocked = 1;
+        o.winograd = 1;
+        o.fd_samples = 0;
+        rn_err err;
+        rn_exec *ex;
+        rn_exec_opts eo = rn_exec_opts_default(1);
+        eo.input_blocked = eo.input_grad = eo.winograd = 1;
+        CHECK(rn_graph_finalize(g, &err) == 0 && rn_exec_create(g, 2, hw, hw, &eo, &ex, &err) == 0, "%s", err.msg);
+        const char *names[4];
+        int n = rn_exec_impls(ex, 0, names, 4), wino = 0;
+        for (int i = 0; i < n; i++) wino += strstr(names[i], "wino") != NULL;
+        CHECK(n == 3 && wino == 3, "Winograd: %d of %d primitives use it", wino, n);
+        rn_exec_destroy(ex);
+        char name[64];
+        snprintf(name, sizeof name, "Conv 3x3/1 Winograd %dx%d", hw, hw);
+        finish_and_check(g, &o, name);
+    }
+}
+
 static void test_batchnorm(void) {
     for (int training = 0; training <= 1; training++)
         for (int relu = 0; relu <= 1; relu++)
@@ -226,6 +253,7 @@ static void test_relu_add_pool(void) {
 
 int main(void) {
     test_conv();
+    test_conv_winograd();
     test_batchnorm();
     test_relu_add_pool();
     return check_summary();
