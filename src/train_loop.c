@@ -215,9 +215,10 @@ int rn_train_run(const rn_config *c, const char *resume, rn_err *err) {
     int tensors;
     double flops;
     rn_graph_stats(r.g, &trainable, &total, &tensors, &flops);
+    int64_t nominal = r.g->tensors[r.g->input].dims[2];  // FLOPs are counted at the graph's nominal size
     rn_progress_note(&r.prog, "%s: %.2fM trainable parameters, %.3f GFLOP/image at %dpx; batch %d x %d, %lld steps/epoch, "
                               "lr %.4g, %d epochs -> %s",
-                     c->name, trainable / 1e6, flops / 1e9 * ((double)r.S * r.S) / ((double)c->model.input_size * c->model.input_size),
+                     c->name, trainable / 1e6, flops / 1e9 * ((double)r.S * r.S) / (double)(nominal * nominal),
                      r.S, r.B, c->train.accum_steps, (long long)r.spe, r.base_lr, c->train.epochs, r.dir);
     int rc = 0;
     while (r.st.epoch < c->train.epochs && rc == 0) {

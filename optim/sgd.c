@@ -1,0 +1,69 @@
+// sgd.c — SGD with momentum; see sgd.h.
+#include "optim/sgd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+// Which tensors are BatchNormalization scale/shift or Conv/Gemm biases: by their place in the op
+// list, not by name, so imported graphs with other naming schemes are classified the same way.
+static void classify(const rn_graph *g, const rn_sgd_opts *o, float *decay) {
+    for (int i = 0; i < g->n_tensors; i++) {
+        const rn_tensor *t = &g->tensors[i];
+        decay[i] = t->role == RN_PARAM ? (float)o->weight_decay : 0.0f;
+    }
+    for (int k = 0; k < g->n_ops; k++) {
+        const rn_op *op = &g->ops[k];
+        if (op->type == RN_OP_BATCHNORM && o->norm_weight_decay >= 0) {
+            decay[op->in[1]] = (float)o->norm_weight_decay;
+            decay[op->in[2]] = (float)o->norm_weight_decay;
+        }
+        if ((op->type == RN_OP_CONV || op->type == RN_OP_GEMM) && op->n_in > 2 && o->bias_weight_decay >= 0)
+            decay[op->in[2]] = (float)o->bias_weight_decay;
+    }
+}
+
+rn_sgd *rn_sgd_create(const rn_graph *g, const rn_sgd_opts *o) {
+    rn_sgd *s = rn_calloc(1, sizeof *s);
+    s->o = *o;
+    s->g = g;
+    s->momentum = rn_malloc_aligned(g->arena_size * sizeof(float) + 64);
+    memset(s->momentum, 0, g->arena_size * sizeof(float));
+    s->decay = rn_calloc((size_t)g->n_tensors + 1, sizeof(float));
+    classify(g, o, s->decay);
+    return s;
+}
+
+void rn_sgd_destroy(rn_sgd *s) {
+    if (!s) return;
+    rn_free_aligned(s->momentum);
+    free(s->decay);
+    free(s);
+}
+
+double rn_sgd_scaled_lr(const rn_sgd_opts *o, int64_t samples) {
+    if (o->lr_base_batch <= 0) return o->lr;
+    return o->lr * (double)samples / (double)o->lr_base_batch;
+}
+
+void rn_sgd_step(rn_sgd *s, rn_graph *g, const float *grad, float grad_scale, double lr_d) {
+    RN_CHECK(g == s->g);
+    const float m = (float)s->o.momentum, lr = (float)lr_d;
+    const int nesterov = s->o.nesterov;
+    for (int i = 0; i < g->n_tensors; i++) {
+        const rn_tensor *t = &g->tensors[i];
+        if (t->role != RN_PARAM || !t->trainable) continue;
+        const float wd = s->decay[i];
+        float *w = t->data, *v = s->momentum + t->offset;
+        const float *gr = grad + t->offset;
+        long n = (long)rn_tensor_numel(t);
+        // Element-wise only, so the result does not depend on the thread count.
+#pragma omp parallel for schedule(static) if (n > 32768)
+        for (long j = 0; j < n; j++) {
+            float d = gr[j] * grad_scale + wd * w[j];
+            float vj = m * v[j] + d;
+            v[j] = vj;
+            w[j] -= lr * (nesterov ? d + m * vj : vj);
+        }
+    }
+    g->version++;
+}

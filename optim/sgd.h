@@ -1,0 +1,49 @@
+// sgd.h — stochastic gradient descent with momentum, as PyTorch's torch.optim.SGD (dampening 0):
+//     d = g + wd * w;   v = m * v + d;   w -= lr * (nesterov ? d + m * v : v)
+// The gradient g is the batch mean (the loss is averaged over the batch). Weight decay may be set
+// apart for BatchNormalization scale/shift ("norm") and for biases, as torchvision's
+// --norm-weight-decay / --bias-weight-decay (0 exempts them).
+//
+// Ownership: rn_sgd_create allocates the momentum buffers (one float per arena float, at the
+// arena's offsets, so a checkpoint stores them by tensor name); rn_sgd_destroy frees them.
+#ifndef RN_OPTIM_SGD_H
+#define RN_OPTIM_SGD_H
+
+#include "src/graph.h"
+
+typedef struct rn_sgd_opts {
+    double lr;                 // peak learning rate, for lr_base_batch samples per step when that is set
+    int lr_base_batch;         // 0: lr as given; N: lr * (samples per optimiser step) / N (linear scaling)
+    double momentum;           // 0.9
+    int nesterov;              // 0
+    double weight_decay;       // 1e-4, on every trainable tensor unless one of the two below applies
+    double norm_weight_decay;  // BatchNormalization scale and shift; < 0: weight_decay
+    double bias_weight_decay;  // Conv and Gemm biases; < 0: weight_decay
+} rn_sgd_opts;
+
+// Inline so that the config reader (rn_model) needs no link to optim/.
+static inline rn_sgd_opts rn_sgd_opts_default(void) {
+    rn_sgd_opts o = {.lr = 0.1, .lr_base_batch = 0, .momentum = 0.9, .nesterov = 0, .weight_decay = 1e-4,
+                     .norm_weight_decay = -1, .bias_weight_decay = -1};
+    return o;
+}
+
+typedef struct rn_sgd {
+    rn_sgd_opts o;
+    const rn_graph *g;   // borrowed: the graph whose parameters this optimiser updates
+    float *momentum;     // (g->arena_size) momentum buffer v at the arena's offsets; trainable PARAMs only
+    float *decay;        // (g->n_tensors) weight decay of each tensor (0 for non-parameters)
+} rn_sgd;
+
+rn_sgd *rn_sgd_create(const rn_graph *g, const rn_sgd_opts *o);
+void rn_sgd_destroy(rn_sgd *s);
+
+// The learning rate after linear batch scaling, for `samples` images per optimiser step.
+double rn_sgd_scaled_lr(const rn_sgd_opts *o, int64_t samples);
+
+// One update of every trainable parameter of s->g from `grad` (arena offsets: g->grad_arena or an
+// accumulation buffer), each gradient first multiplied by grad_scale (1 / accumulated batches).
+// Bumps g->version so executors refresh their cached weight layouts.
+void rn_sgd_step(rn_sgd *s, rn_graph *g, const float *grad, float grad_scale, double lr);
+
+#endif

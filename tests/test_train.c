@@ -1,0 +1,326 @@
+// test_train.c — whole training runs on a tiny generated JPEG dataset (4 classes, 16 px) with a
+// tiny ResNet v2: the loss drops; metrics.csv, the plot and both checkpoints appear; a run stopped
+// and resumed (mid-epoch, at an epoch's end, with gradient accumulation) ends bit-identical to one
+// that never stopped; a NaN loss stops the run and keeps the last checkpoint; fine-tuning from a
+// checkpoint with another class count swaps the head and honours freezing; SIGTERM saves and exits.
+#define _GNU_SOURCE
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "optim/checkpoint.h"
+#include "src/resnet.h"
+#include "src/rng.h"
+#include "src/train.h"
+#include "src/train_metrics.h"
+#include "tests/check.h"
+#include "tests/test_data_util.h"
+
+static char dir[256];
+
+static void make_dataset(void) {
+    rn_rng r;
+    rn_rng_seed(&r, 9);
+    uint8_t px[16 * 16 * 3];
+    for (int split = 0; split < 2; split++)
+        for (int c = 0; c < 4; c++)
+            for (int i = 0; i < (split ? 8 : 24); i++) {
+                // Class c: a bright band over rows 4c .. 4c + 3, on noise (unchanged by a horizontal flip).
+                for (int y = 0; y < 16; y++)
+                    for (int x = 0; x < 16; x++) {
+                        int on = y / 4 == c;
+                        for (int k = 0; k < 3; k++)
+                            px[(y * 16 + x) * 3 + k] = (uint8_t)((on ? 150 : 40) + rn_rng_below(&r, 80));
+                    }
+                char path[512];
+                snprintf(path, sizeof path, "%s/%s/class%d/%03d.jpg", dir, split ? "val" : "train", c, i);
+                write_jpeg(path, px, 16, 16, TJPF_RGB, 95);
+            }
+}
+
+static const char *config_text =
+    "[model]\nblocks = 1,1\nbottleneck = no\nversion = 2\nnum_classes = 4\nwidth = 16\nstem = small\ninput_size = 16\n"
+    "[data]\ntrain_dir = %s/train\nval_dir = %s/val\nsize = 16\nresize = 16\nbatch_size = 8\nworkers = 2\nseed = 3\n"
+    "[augment]\nflip = yes\npad_crop = 2\n"
+    "[train]\nepochs = 3\neval_batch_size = 12\nprogress = off\nlabel_smoothing = 0.1\n"
+    "[optim]\nlr = 0.2\nnesterov = yes\nnorm_weight_decay = 0\n"
+    "[schedule]\ntype = cosine\nwarmup_epochs = 1\n"
+    "[checkpoint]\nevery_steps = 5\n"
+    "[export]\nonnx = no\n";
+
+static char cfg_path[512];
+
+// Trains with the test config plus overrides; returns rn_train_run's status.
+static int train(const char *run, const char *resume, const char *const *sets, int n_sets, rn_err *err) {
+    const char *over[16];
+    char rd[600];
+    snprintf(rd, sizeof rd, "train.run_dir=%s/%s", dir, run);
+    over[0] = rd;
+    for (int i = 0; i < n_sets; i++) over[1 + i] = sets[i];
+    static rn_config c;
+    if (rn_config_load(&c, cfg_path, over, 1 + n_sets, err)) return -100;
+    char rp[600];
+    if (resume) snprintf(rp, sizeof rp, "%s/%s", dir, resume);
+    return rn_train_run(&c, resume ? rp : NULL, err);
+}
+
+static char *file_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+// Every tensor and momentum buffer bit-identical, and the same position and history.
+static void expect_same_ckpt(const char *a, const char *b, const char *what) {
+    char pa[600], pb[600];
+    snprintf(pa, sizeof pa, "%s/%s", dir, a);
+    snprintf(pb, sizeof pb, "%s/%s", dir, b);
+    rn_ckpt *x = NULL, *y = NULL;
+    rn_err e;
+    CHECK(rn_ckpt_read(pa, &x, &e) == 0, "%s: %s", what, e.msg);
+    CHECK(rn_ckpt_read(pb, &y, &e) == 0, "%s: %s", what, e.msg);
+    if (!x || !y) return;
+    CHECK(x->n_entries == y->n_entries && x->n_entries > 0, "%s: entry counts %d %d", what, x->n_entries, y->n_entries);
+    int diff = 0;
+    for (int i = 0; i < x->n_entries; i++) {
+        const rn_ckpt_entry *p = &x->entries[i], *q = rn_ckpt_find(y, p->name, p->kind);
+        if (!q || q->numel != p->numel || memcmp(p->data, q->data, p->numel * 4)) {
+            if (!diff) fprintf(stderr, "%s: first difference in %s (kind %d)\n", what, p->name, p->kind);
+            diff++;
+        }
+    }
+    CHECK(diff == 0, "%s: %d tensors differ", what, diff);
+    static const char *keys[] = {"state.epoch", "state.batch", "state.step", "state.best_top1", "state.lr"};
+    for (int i = 0; i < 5; i++) {
+        const char *u = rn_ckpt_meta(x, keys[i]), *v = rn_ckpt_meta(y, keys[i]);
+        CHECK(u && v && !strcmp(u, v), "%s: %s %s vs %s", what, keys[i], u ? u : "-", v ? v : "-");
+    }
+    // History: everything but the timings.
+    int hx = 0, hy = 0;
+    for (int i = 0; i < x->n_meta; i++) hx += !strcmp(x->meta_key[i], "history");
+    for (int i = 0; i < y->n_meta; i++) hy += !strcmp(y->meta_key[i], "history");
+    CHECK(hx == hy, "%s: history lengths %d %d", what, hx, hy);
+    for (int i = 0, j = 0; i < x->n_meta && j < y->n_meta; i++, j++) {
+        while (i < x->n_meta && strcmp(x->meta_key[i], "history")) i++;
+        while (j < y->n_meta && strcmp(y->meta_key[j], "history")) j++;
+        if (i >= x->n_meta || j >= y->n_meta) break;
+        // epoch, lr, train_loss, train_top1, val_loss, val_top1, val_top5 come first.
+        const char *s = x->meta_val[i], *t = y->meta_val[j];
+        int commas = 0;
+        size_t k = 0;
+        while (s[k] && s[k] == t[k] && commas < 7) commas += s[k++] == ',';
+        CHECK(commas == 7, "%s: history '%s' vs '%s'", what, s, t);
+    }
+    rn_ckpt_free(x);
+    rn_ckpt_free(y);
+}
+
+static void test_run_and_outputs(void) {
+    rn_err e;
+#ifdef RN_HAVE_ONNX
+    const char *onnx[] = {"export.onnx=yes"};
+    int rc = train("A", NULL, onnx, 1, &e);
+#else
+    int rc = train("A", NULL, NULL, 0, &e);
+#endif
+    CHECK(rc == RN_TRAIN_DONE, "run A: %d %s", rc, e.msg);
+    char p[600];
+    snprintf(p, sizeof p, "%s/A/metrics.csv", dir);
+    char *csv = file_text(p);
+    CHECK(csv != NULL, "metrics.csv written");
+    if (!csv) return;
+    CHECK(!strncmp(csv, rn_metrics_header, strlen(rn_metrics_header)) && csv[strlen(rn_metrics_header)] == '\n',
+          "header exactly '%s'", rn_metrics_header);
+    rn_epoch_row rows[3];
+    int n = 0;
+    char *line = strchr(csv, '\n');
+    while (line && line[1] && n < 3) {
+        rn_epoch_row *r = &rows[n];
+        int k = sscanf(line + 1, "%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &r->epoch, &r->lr, &r->train_loss, &r->train_top1,
+                       &r->val_loss, &r->val_top1, &r->val_top5, &r->img_per_s, &r->seconds);
+        CHECK(k == 9 && r->epoch == n + 1, "row %d parses (%d fields)", n + 1, k);
+        n++;
+        line = strchr(line + 1, '\n');
+    }
+    CHECK(n == 3, "3 rows, got %d", n);
+    if (n == 3) {
+        CHECK(rows[2].train_loss < rows[0].train_loss * 0.8, "training loss drops: %g -> %g", rows[0].train_loss,
+              rows[2].train_loss);
+        CHECK(rows[2].val_top1 > 50, "val top-1 %g%% beats chance (25%%)", rows[2].val_top1);
+        CHECK(rows[2].val_top5 == 100, "top-5 of 4 classes is 100%%");
+        CHECK(rows[0].img_per_s > 0 && rows[0].seconds > 0, "timings");
+    }
+    snprintf(p, sizeof p, "%s/A/metrics.svg", dir);
+    char *svg = file_text(p);
+    CHECK(svg && !strncmp(svg, "<svg", 4) && strstr(svg, "</svg>") && strstr(svg, "polyline"), "SVG plot");
+    snprintf(p, sizeof p, "%s/A/best.ckpt", dir);
+    rn_graph *g;
+    CHECK(rn_checkpoint_load_model(p, &g, &e) == 0, "best.ckpt loads as a model: %s", e.msg);
+    if (g) rn_graph_destroy(g);
+#ifdef RN_HAVE_ONNX
+    // The export at the end, and fine-tuning from it.
+    snprintf(p, sizeof p, "%s/A/model.onnx", dir);
+    CHECK(access(p, F_OK) == 0, "model.onnx exported");
+    char set[700];
+    snprintf(set, sizeof set, "train.init=%s", p);
+    const char *sets[] = {set, "train.epochs=1", "schedule.warmup_epochs=0"};
+    CHECK(train("G", NULL, sets, 3, &e) == RN_TRAIN_DONE, "fine-tune from ONNX: %s", e.msg);
+#endif
+}
+
+static void test_resume(void) {
+    rn_err e;
+    const char *stop7[] = {"train.stop_after_steps=7"}, *stop12[] = {"train.stop_after_steps=12"},
+               *stop21[] = {"train.stop_after_steps=21"};
+    CHECK(train("B", NULL, stop7, 1, &e) == RN_TRAIN_STOPPED, "B stops mid-epoch: %s", e.msg);
+    CHECK(train("B", "B/last.ckpt", stop12, 1, &e) == RN_TRAIN_STOPPED, "B stops at the end of epoch 1: %s", e.msg);
+    CHECK(train("B", "B", stop21, 1, &e) == RN_TRAIN_STOPPED, "B stops in epoch 2: %s", e.msg);
+    CHECK(train("B", "B/last.ckpt", NULL, 0, &e) == RN_TRAIN_DONE, "B finishes: %s", e.msg);
+    expect_same_ckpt("A/last.ckpt", "B/last.ckpt", "stopped 3x and resumed vs uninterrupted");
+    expect_same_ckpt("A/best.ckpt", "B/best.ckpt", "best.ckpt");
+    // Gradient accumulation: 2 batches per step, stopped mid-epoch between steps.
+    const char *acc[] = {"train.accum_steps=2", "train.epochs=2", "checkpoint.every_steps=3"};
+    CHECK(train("C", NULL, acc, 3, &e) == RN_TRAIN_DONE, "C (accumulation): %s", e.msg);
+    const char *acc_stop[] = {"train.accum_steps=2", "train.epochs=2", "checkpoint.every_steps=3",
+                              "train.stop_after_steps=4"};
+    CHECK(train("D", NULL, acc_stop, 4, &e) == RN_TRAIN_STOPPED, "D stops: %s", e.msg);
+    CHECK(train("D", "D", acc, 3, &e) == RN_TRAIN_DONE, "D resumes: %s", e.msg);
+    expect_same_ckpt("C/last.ckpt", "D/last.ckpt", "accumulation: stopped and resumed vs uninterrupted");
+    // A changed batch size cannot continue the same batches.
+    const char *b16[] = {"data.batch_size=4"};
+    CHECK(train("B", "B/last.ckpt", b16, 1, &e) == RN_TRAIN_FAILED && strstr(e.msg, "batch_size"),
+          "resume with another batch size refused: %s", e.msg);
+    // best.ckpt holds no momentum: not resumable.
+    CHECK(train("B", "B/best.ckpt", NULL, 0, &e) == RN_TRAIN_FAILED && strstr(e.msg, "last.ckpt"),
+          "resume from best.ckpt refused: %s", e.msg);
+}
+
+static void test_nan(void) {
+    // A model whose classifier holds NaN: the first loss is NaN.
+    rn_model_opts m = rn_model_opts_default();
+    m.depth = 0, m.n_stages = 2, m.blocks[0] = m.blocks[1] = 1, m.width = 16, m.stem_small = 1, m.input_size = 16;
+    m.num_classes = 4;
+    rn_graph *g;
+    rn_err e;
+    rn_resnet_build(&m, &g, &e);
+    rn_graph_init_params(g, 1);
+    g->tensors[rn_graph_find(g, "fc_weight")].data[0] = NAN;
+    char p[600], set[700];
+    snprintf(p, sizeof p, "%s/nan.ckpt", dir);
+    CHECK(rn_checkpoint_save(p, g, NULL, NULL, &e) == 0, "save poisoned model");
+    rn_graph_destroy(g);
+    // Into run B's folder: its last.ckpt must survive untouched.
+    char last[600];
+    snprintf(last, sizeof last, "%s/B/last.ckpt", dir);
+    size_t n0 = 0;
+    FILE *f = fopen(last, "rb");
+    unsigned char *before = NULL;
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        n0 = (size_t)ftell(f);
+        rewind(f);
+        before = malloc(n0);
+        if (fread(before, 1, n0, f) != n0) n0 = 0;
+        fclose(f);
+    }
+    snprintf(set, sizeof set, "train.init=%s", p);
+    const char *sets[] = {set};
+    int rc = train("B", NULL, sets, 1, &e);
+    CHECK(rc == RN_TRAIN_FAILED && strstr(e.msg, "NaN") && strstr(e.msg, "epoch 1"), "NaN loss stops the run: %s", e.msg);
+    f = fopen(last, "rb");
+    int same = 0;
+    if (f && before) {
+        unsigned char *after = malloc(n0 + 1);
+        same = fread(after, 1, n0 + 1, f) == n0 && !memcmp(before, after, n0);
+        free(after);
+    }
+    if (f) fclose(f);
+    CHECK(same, "last.ckpt left intact");
+    free(before);
+}
+
+static void test_finetune_run(void) {
+    // A 6-class source; the 4-class dataset fine-tunes it with the stem and stage 1 frozen, BN frozen.
+    rn_model_opts m = rn_model_opts_default();
+    m.depth = 0, m.n_stages = 2, m.blocks[0] = m.blocks[1] = 1, m.width = 16, m.stem_small = 1, m.input_size = 16;
+    m.num_classes = 6;
+    rn_graph *src;
+    rn_err e;
+    rn_resnet_build(&m, &src, &e);
+    rn_graph_init_params(src, 77);
+    char p[600], set[700];
+    snprintf(p, sizeof p, "%s/six.ckpt", dir);
+    rn_checkpoint_save(p, src, NULL, NULL, &e);
+    snprintf(set, sizeof set, "train.init=%s", p);
+    const char *sets[] = {set, "train.freeze_stem=yes", "train.freeze_stages=1", "train.bn_frozen=yes", "train.epochs=1",
+                          "schedule.warmup_epochs=0"};
+    int rc = train("F", NULL, sets, 6, &e);
+    CHECK(rc == RN_TRAIN_DONE, "fine-tune run: %s", e.msg);
+    snprintf(p, sizeof p, "%s/F/last.ckpt", dir);
+    rn_graph *g = NULL;
+    CHECK(rn_checkpoint_load_model(p, &g, &e) == 0, "fine-tuned model loads: %s", e.msg);
+    if (!g) return;
+    CHECK(g->tensors[rn_graph_find(g, "fc_weight")].dims[0] == 4, "4-class head");
+    int frozen_same = 1, stats_same = 1, moved = 0;
+    for (int i = 0; i < g->n_tensors; i++) {
+        const rn_tensor *t = &g->tensors[i];
+        if (!t->data || !strncmp(t->name, "fc_", 3)) continue;
+        const rn_tensor *s = &src->tensors[rn_graph_find(src, t->name)];
+        int same = !memcmp(t->data, s->data, rn_tensor_numel(t) * sizeof(float));
+        if (t->role == RN_STATE) stats_same &= same;
+        else if (!strncmp(t->name, "stem_", 5) || !strncmp(t->name, "stage1_", 7)) frozen_same &= same;
+        else if (!strncmp(t->name, "stage2_", 7)) moved += !same;
+    }
+    CHECK(frozen_same, "stem and stage 1 unchanged");
+    CHECK(stats_same, "BN running statistics unchanged (bn_frozen)");
+    CHECK(moved > 0, "stage 2 trained");
+    rn_graph_destroy(g);
+    rn_graph_destroy(src);
+}
+
+static void test_signal(void) {
+    char rd[600], cmd[2048];
+    snprintf(rd, sizeof rd, "train.run_dir=%s/S", dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(RESNET_TRAIN, RESNET_TRAIN, cfg_path, "--set", rd, "--set", "train.epochs=100000", "--set",
+              "checkpoint.every_steps=0", (char *)NULL);
+        _exit(127);
+    }
+    // Wait for the first epoch to be saved, then ask it to stop.
+    snprintf(cmd, sizeof cmd, "%s/S/last.ckpt", dir);
+    for (int i = 0; i < 600 && access(cmd, F_OK) != 0; i++) usleep(50000);
+    kill(pid, SIGTERM);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGTERM, "SIGTERM: exit status %d, want %d",
+          WIFEXITED(st) ? WEXITSTATUS(st) : -1, 128 + SIGTERM);
+    rn_ckpt *c = NULL;
+    rn_err e;
+    CHECK(rn_ckpt_read(cmd, &c, &e) == 0, "last.ckpt after SIGTERM: %s", e.msg);
+    if (c) {
+        const char *s = rn_ckpt_meta(c, "state.step");
+        CHECK(s && atoi(s) > 12, "saved after the first epoch (step %s)", s ? s : "-");
+        rn_ckpt_free(c);
+    }
+}
+
+int main(void) {
+    tmp_dir(dir, sizeof dir, "train");
+    make_dataset();
+    snprintf(cfg_path, sizeof cfg_path, "%s/tiny.ini", dir);
+    FILE *f = fopen(cfg_path, "w");
+    fprintf(f, config_text, dir, dir);
+    fclose(f);
+    test_run_and_outputs();
+    test_resume();
+    test_nan();
+    test_finetune_run();
+    test_signal();
+    if (!check_failed) rm_rf(dir);
+    else fprintf(stderr, "kept %s for inspection\n", dir);
+    return check_summary();
+}
