@@ -1,0 +1,128 @@
+// resnet-eval — top-1 / top-5 accuracy of a model on a folder of class folders.
+//
+//   resnet-eval MODEL --data DIR [--batch B] [--workers W] [--size S] [--resize R]
+//
+// MODEL is a training checkpoint or an ONNX file; DIR holds one folder per class (torchvision
+// ImageFolder order: class index = position of the folder name in byte-wise sorted order; see
+// data/dataset.h). Every image gets the seed's centre-crop protocol (resize 256, crop 224, ImageNet
+// mean/std; data/transform.h). Prints one line: top1=F top5=F n=N (fractions of n images).
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "data/opts.h"
+#include "export/classes.h"
+#include "export/model_io.h"
+#include "src/exec.h"
+#include "src/ini.h"
+
+static int usage(void) {
+    fprintf(stderr, "usage: resnet-eval MODEL --data DIR [--batch B] [--workers W] [--size S] [--resize R]\n");
+    return 2;
+}
+
+static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, rn_err *err) {
+    if (g->tensors[g->input].dims[1] != 3)
+        return rn_fail(err, "the model takes %lld input channels; images give 3", (long long)g->tensors[g->input].dims[1]);
+    rn_dataset *ds;
+    if (rn_dataset_open_folder(&ds, dir, NULL, err)) return -1;
+    int classes = rn_model_num_classes(g);
+    if (classes < 0) classes = (int)g->tensors[g->output].dims[1];
+    if (ds->n_classes > classes) {
+        rn_fail(err, "%s has %d class folders, the model has %d classes", dir, ds->n_classes, classes);
+        rn_dataset_destroy(ds);
+        return -1;
+    }
+    rn_dataset_view v;
+    rn_loader *l = NULL;
+    rn_exec *ex = NULL;
+    rn_exec_opts eo = rn_exec_opts_default(0);
+    int B = o->batch_size;
+    if (rn_view_init(&v, ds, 0, 1, err) || rn_loader_create(&v, o, 0, &l, err) ||
+        rn_exec_create(g, B, o->size, o->size, &eo, &ex, err)) {
+        rn_loader_destroy(l);
+        rn_dataset_destroy(ds);
+        return -1;
+    }
+    size_t per = (size_t)3 * o->size * o->size, nc = rn_exec_numel(ex, g->output) / (size_t)B;
+    float *x = rn_malloc_aligned((size_t)B * per * sizeof *x);
+    float *y = rn_malloc((size_t)B * nc * sizeof *y);
+    double *p = rn_malloc(nc * sizeof *p);
+    size_t top[5];
+    long long n = 0, hit1 = 0, hit5 = 0;
+    int rc = 0;
+    rn_loader_start_epoch(l, 0);
+    for (;;) {
+        rn_batch *b;
+        int r = rn_loader_next(l, &b, err);
+        if (r < 0) {
+            rc = -1;
+            break;
+        }
+        if (r == 0) break;
+        memcpy(x, b->data, (size_t)b->n * per * sizeof *x);
+        if (b->n < B) memset(x + (size_t)b->n * per, 0, (size_t)(B - b->n) * per * sizeof *x);  // short last batch
+        rn_exec_set_input(ex, x);
+        rn_exec_forward(ex);
+        rn_exec_get_output(ex, y);
+        size_t k = nc < 5 ? nc : 5;
+        for (int i = 0; i < b->n; i++) {
+            for (size_t c = 0; c < nc; c++) p[c] = y[(size_t)i * nc + c];
+            rn_topk(p, nc, k, top);
+            hit1 += (int32_t)top[0] == b->labels[i];
+            for (size_t j = 0; j < k; j++) hit5 += (int32_t)top[j] == b->labels[i];
+        }
+        n += b->n;
+        rn_loader_release(l, b);
+    }
+    rn_loader_stats st;
+    rn_loader_stats_get(l, &st);
+    if (st.replaced)
+        fprintf(stderr, "resnet-eval: warning: %lld corrupt files, %lld samples replaced by other images\n",
+                (long long)st.corrupt_files, (long long)st.replaced);
+    if (!rc) printf("top1=%.6f top5=%.6f n=%lld\n", n ? (double)hit1 / n : 0.0, n ? (double)hit5 / n : 0.0, n);
+    rn_free_aligned(x);
+    free(y);
+    free(p);
+    rn_exec_destroy(ex);
+    rn_loader_destroy(l);
+    rn_dataset_destroy(ds);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    const char *model = NULL, *dir = NULL;
+    rn_data_opts o = rn_data_opts_default();
+    o.batch_size = 32;
+    o.shuffle = 0;
+    o.drop_last = 0;
+    rn_err err;
+    int bad = 0;
+    for (int i = 1; i < argc && !bad; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (strcmp(a, "--data") == 0 && more) dir = argv[++i];
+        else if (strcmp(a, "--batch") == 0 && more) bad = rn_parse_int("--batch", argv[++i], 1, 4096, &o.batch_size, &err);
+        else if (strcmp(a, "--workers") == 0 && more) bad = rn_parse_int("--workers", argv[++i], 0, 256, &o.workers, &err);
+        else if (strcmp(a, "--size") == 0 && more) bad = rn_parse_int("--size", argv[++i], 8, 4096, &o.size, &err);
+        else if (strcmp(a, "--resize") == 0 && more) bad = rn_parse_int("--resize", argv[++i], 8, 8192, &o.resize, &err);
+        else if (a[0] == '-' || model) bad = rn_fail(&err, "unexpected argument '%s'", a);
+        else model = a;
+    }
+    if (!bad && o.resize < o.size) bad = rn_fail(&err, "--resize %d is smaller than --size %d", o.resize, o.size);
+    if (bad || !model || !dir) {
+        if (bad) fprintf(stderr, "resnet-eval: %s\n", err.msg);
+        return usage();
+    }
+    rn_graph *g;
+    if (rn_model_load(model, &g, &err)) {
+        fprintf(stderr, "resnet-eval: %s\n", err.msg);
+        return 1;
+    }
+    int rc = evaluate(g, dir, &o, &err);
+    if (rc) fprintf(stderr, "resnet-eval: %s\n", err.msg);
+    rn_graph_destroy(g);
+    return rc ? 1 : 0;
+}

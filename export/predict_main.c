@@ -1,0 +1,217 @@
+// resnet-predict — class predictions of a model for JPEG images, or raw scores for a raw tensor.
+//
+//   resnet-predict MODEL IMAGE... [--top K] [--labels FILE] [--size S] [--resize R]
+//   resnet-predict MODEL --raw-input FILE --shape N,C,H,W [--raw-output FILE] [--top K] [--labels FILE]
+//
+// MODEL is a training checkpoint or an ONNX file. Images get the seed's evaluation transform
+// (shorter side resized to 256, centre crop 224, (x - mean) / std with the ImageNet mean
+// (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225); data/transform.h). For each image (or row of
+// the raw input) a line "image: PATH" (or "input: I") and then K lines
+//     rank probability class_index class_name
+// with probability = softmax of the scores. --raw-input reads float32 little-endian NCHW, and
+// --raw-output writes the raw scores (N x classes, float32 little-endian) — for comparing runtimes.
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/jpeg.h"
+#include "data/opts.h"
+#include "data/transform.h"
+#include "export/classes.h"
+#include "export/model_io.h"
+#include "export/onnx_wire.h"
+#include "src/exec.h"
+#include "src/ini.h"
+
+#define MAX_BATCH 16
+
+static int usage(void) {
+    fprintf(stderr,
+            "usage: resnet-predict MODEL IMAGE... [--top K] [--labels FILE] [--size S] [--resize R]\n"
+            "       resnet-predict MODEL --raw-input FILE --shape N,C,H,W [--raw-output FILE] [--top K] [--labels FILE]\n");
+    return 2;
+}
+
+static void print_top(const float *scores, size_t classes, size_t k, const rn_labels *lab) {
+    double *p = rn_malloc(classes * sizeof *p);
+    size_t *idx = rn_malloc(classes * sizeof *idx);
+    rn_softmax(scores, classes, p);
+    if (k > classes) k = classes;
+    rn_topk(p, classes, k, idx);
+    for (size_t r = 0; r < k; r++)
+        printf("%zu %.6f %zu %s\n", r + 1, p[idx[r]], idx[r], lab->n ? lab->names[idx[r]] : "-");
+    free(p);
+    free(idx);
+}
+
+// "N,C,H,W", each >= 1, at most 2^31 elements in all.
+static int parse_shape(const char *s, int64_t d[4]) {
+    char *end;
+    int64_t n = 1;
+    for (int i = 0; i < 4; i++) {
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || end == s || v < 1 || v > 65536) return -1;
+        d[i] = v;
+        n *= v;
+        if (n > ((int64_t)1 << 31)) return -1;
+        if (i < 3 && *end != ',') return -1;
+        s = end + 1;
+    }
+    return *end ? -1 : 0;
+}
+
+static int read_all(const char *path, uint8_t **buf, size_t *len, rn_err *err) {
+    size_t cap = 0;
+    *buf = NULL;
+    return rn_read_file(path, buf, &cap, len, err);
+}
+
+static int run_raw(rn_graph *g, const char *in_path, const int64_t shape[4], const char *out_path, size_t top,
+                   const rn_labels *lab, rn_err *err) {
+    if (shape[1] != g->tensors[g->input].dims[1])
+        return rn_fail(err, "--shape has %lld channels, the model's input has %lld", (long long)shape[1],
+                       (long long)g->tensors[g->input].dims[1]);
+    uint8_t *bytes;
+    size_t len;
+    if (read_all(in_path, &bytes, &len, err)) return -1;
+    size_t n = (size_t)(shape[0] * shape[1] * shape[2] * shape[3]);
+    if (len != n * 4) {
+        free(bytes);
+        return rn_fail(err, "%s: %zu bytes, but --shape needs %zu (float32)", in_path, len, n * 4);
+    }
+    float *x = rn_malloc(n * sizeof *x);
+    rn_le_load_f32(x, bytes, n);
+    free(bytes);
+    rn_exec_opts eo = rn_exec_opts_default(0);
+    rn_exec *ex;
+    if (rn_exec_create(g, shape[0], shape[2], shape[3], &eo, &ex, err)) {
+        free(x);
+        return -1;
+    }
+    size_t classes = rn_exec_numel(ex, g->output) / (size_t)shape[0];
+    float *y = rn_malloc(rn_exec_numel(ex, g->output) * sizeof *y);
+    rn_exec_set_input(ex, x);
+    rn_exec_forward(ex);
+    rn_exec_get_output(ex, y);
+    rn_exec_destroy(ex);
+    free(x);
+    int rc = 0;
+    if (out_path) {
+        size_t m = (size_t)shape[0] * classes;
+        uint8_t *ob = rn_malloc(m * 4);
+        rn_le_store_f32(ob, y, m);
+        FILE *f = fopen(out_path, "wb");
+        if (!f || fwrite(ob, 1, m * 4, f) != m * 4) rc = rn_fail(err, "%s: cannot write", out_path);
+        if (f && fclose(f) != 0 && !rc) rc = rn_fail(err, "%s: cannot write", out_path);
+        free(ob);
+    }
+    for (int64_t i = 0; !rc && top > 0 && i < shape[0]; i++) {
+        printf("input: %lld\n", (long long)i);
+        print_top(y + (size_t)i * classes, classes, top, lab);
+    }
+    free(y);
+    return rc;
+}
+
+static int run_images(rn_graph *g, char **images, int n_images, const rn_data_opts *o, size_t top,
+                      const rn_labels *lab, rn_err *err) {
+    if (g->tensors[g->input].dims[1] != 3)
+        return rn_fail(err, "the model takes %lld input channels; images give 3", (long long)g->tensors[g->input].dims[1]);
+    int batch = n_images < MAX_BATCH ? n_images : MAX_BATCH;
+    rn_exec_opts eo = rn_exec_opts_default(0);
+    rn_exec *ex;
+    if (rn_exec_create(g, batch, o->size, o->size, &eo, &ex, err)) return -1;
+    size_t per = (size_t)3 * o->size * o->size, classes = rn_exec_numel(ex, g->output) / (size_t)batch;
+    float *x = rn_malloc((size_t)batch * per * sizeof *x);
+    float *y = rn_malloc((size_t)batch * classes * sizeof *y);
+    rn_jpeg_decoder *d = rn_jpeg_decoder_create();
+    rn_xform_ws ws;
+    memset(&ws, 0, sizeof ws);
+    uint8_t *buf = NULL;
+    size_t cap = 0, len;
+    int rc = 0;
+    for (int b0 = 0; !rc && b0 < n_images; b0 += batch) {
+        int nb = n_images - b0 < batch ? n_images - b0 : batch;
+        memset(x, 0, (size_t)batch * per * sizeof *x);  // a short last batch is padded with zeros
+        for (int i = 0; !rc && i < nb; i++) {
+            rn_err e2;
+            if (rn_read_file(images[b0 + i], &buf, &cap, &len, &e2) ||
+                rn_preprocess_jpeg(d, &ws, buf, len, o, NULL, x + (size_t)i * per, &e2))
+                rc = rn_fail(err, "%s: %s", images[b0 + i], e2.msg);
+        }
+        if (rc) break;
+        rn_exec_set_input(ex, x);
+        rn_exec_forward(ex);
+        rn_exec_get_output(ex, y);
+        for (int i = 0; i < nb; i++) {
+            printf("image: %s\n", images[b0 + i]);
+            print_top(y + (size_t)i * classes, classes, top, lab);
+        }
+    }
+    free(buf);
+    rn_xform_ws_free(&ws);
+    rn_jpeg_decoder_destroy(d);
+    rn_exec_destroy(ex);
+    free(x);
+    free(y);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    const char *model = NULL, *labels = NULL, *raw_in = NULL, *raw_out = NULL, *shape_s = NULL;
+    char **images = rn_calloc((size_t)argc, sizeof *images);
+    int n_images = 0;
+    int top = 5, bad = 0;
+    rn_data_opts o = rn_data_opts_default();
+    rn_err err;
+    for (int i = 1; i < argc && !bad; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (strcmp(a, "--top") == 0 && more) bad = rn_parse_int("--top", argv[++i], 0, 1000000, &top, &err);
+        else if (strcmp(a, "--labels") == 0 && more) labels = argv[++i];
+        else if (strcmp(a, "--raw-input") == 0 && more) raw_in = argv[++i];
+        else if (strcmp(a, "--raw-output") == 0 && more) raw_out = argv[++i];
+        else if (strcmp(a, "--shape") == 0 && more) shape_s = argv[++i];
+        else if (strcmp(a, "--size") == 0 && more) bad = rn_parse_int("--size", argv[++i], 8, 4096, &o.size, &err);
+        else if (strcmp(a, "--resize") == 0 && more) bad = rn_parse_int("--resize", argv[++i], 8, 8192, &o.resize, &err);
+        else if (a[0] == '-' && a[1]) bad = rn_fail(&err, "unknown option '%s'", a);
+        else if (!model) model = a;
+        else images[n_images++] = argv[i];
+    }
+    int64_t shape[4];
+    if (!bad && shape_s && parse_shape(shape_s, shape))
+        bad = rn_fail(&err, "--shape: expected N,C,H,W (positive, at most 2^31 elements), got '%s'", shape_s);
+    if (!bad && o.resize < o.size) bad = rn_fail(&err, "--resize %d is smaller than --size %d", o.resize, o.size);
+    if (bad || !model || (raw_in && (n_images || !shape_s)) || (!raw_in && (!n_images || raw_out || shape_s))) {
+        if (bad) fprintf(stderr, "resnet-predict: %s\n", err.msg);
+        free(images);
+        return usage();
+    }
+    rn_graph *g;
+    if (rn_model_load(model, &g, &err)) {
+        fprintf(stderr, "resnet-predict: %s\n", err.msg);
+        free(images);
+        return 1;
+    }
+    int classes = rn_model_num_classes(g);
+    if (classes < 0) classes = (int)g->tensors[g->output].dims[1];
+    rn_labels lab = {NULL, 0};
+    int rc = 0;
+    if (labels || classes == 1000) {
+        const char *lp = labels ? labels : rn_labels_imagenet_path();
+        if (rn_labels_load(lp, &lab, &err)) rc = 1;
+        else if (lab.n < classes) {
+            rn_fail(&err, "%s: %d class names for a model with %d classes", lp, lab.n, classes);
+            rc = 1;
+        }
+    }
+    if (!rc) rc = raw_in ? run_raw(g, raw_in, shape, raw_out, (size_t)top, &lab, &err)
+                         : run_images(g, images, n_images, &o, (size_t)top, &lab, &err);
+    if (rc) fprintf(stderr, "resnet-predict: %s\n", err.msg);
+    rn_labels_free(&lab);
+    rn_graph_destroy(g);
+    free(images);
+    return rc ? 1 : 0;
+}
