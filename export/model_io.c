@@ -7,9 +7,7 @@
 #include <string.h>
 
 #include "export/onnx.h"
-#ifdef RN_HAVE_CHECKPOINT
 #include "optim/checkpoint.h"
-#endif
 
 int rn_model_load(const char *path, rn_graph **out, rn_err *err) {
     *out = NULL;
@@ -21,11 +19,7 @@ int rn_model_load(const char *path, rn_graph **out, rn_err *err) {
     if (n == 0) return rn_fail(err, "%s: empty file", path);
     // A checkpoint starts with its magic (optim/checkpoint.h); an ONNX model with a ModelProto field.
     if (n >= 8 && memcmp(head, "\x89RNCKPT\n", 8) == 0) {
-#ifdef RN_HAVE_CHECKPOINT
         return rn_checkpoint_load_model(path, out, err);
-#else
-        return rn_fail(err, "%s: a training checkpoint; checkpoint support requires optim/checkpoint", path);
-#endif
     }
     if (rn_onnx_sniff(head, n)) return rn_onnx_import(path, out, err);
     return rn_fail(err, "%s: neither an ONNX model nor a training checkpoint", path);

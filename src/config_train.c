@@ -118,13 +118,23 @@ int rn_ckpt_opts_set(void *ctx, const char *key, const char *v, rn_err *err) {
 
 int rn_export_opts_set(void *ctx, const char *key, const char *v, rn_err *err) {
     rn_export_opts *o = ctx;
-    if (!strcmp(key, "onnx")) return rn_parse_bool(key, v, &o->onnx, err);
-    if (!strcmp(key, "path")) return set_path(key, v, o->path, err);
+    if (!strcmp(key, "onnx")) {
+        // onnx = PATH (the form); yes: <run_dir>/model.onnx; no: no export.
+        int on;
+        rn_err ignore;
+        if (rn_parse_bool(key, v, &on, &ignore) == 0) {
+            o->onnx = on;
+            o->path[0] = 0;
+            return 0;
+        }
+        o->onnx = 1;
+        return set_path(key, v, o->path, err);
+    }
     if (!strcmp(key, "weights")) {
         static const char *const w[] = {"last", "best", NULL};
         return rn_parse_choice(key, v, w, &o->use_best, err);
     }
-    return rn_fail(err, "unknown key '%s' (known: onnx, path, weights)", key);
+    return rn_fail(err, "unknown key '%s' (known: onnx, weights)", key);
 }
 
 int rn_train_config_check(const rn_config *c, rn_err *err) {

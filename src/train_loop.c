@@ -15,9 +15,7 @@
 #include "optim/checkpoint.h"
 #include "src/train.h"
 #include "src/train_run.h"
-#ifdef RN_HAVE_ONNX
 #include "export/onnx.h"
-#endif
 
 static volatile sig_atomic_t stop_flag;
 
@@ -181,7 +179,6 @@ static int finish_epoch(rn_run *r, rn_err *err) {
 static int export_model(rn_run *r, rn_err *err) {
     const rn_export_opts *x = &r->c->export_opts;
     if (!x->onnx) return 0;
-#ifdef RN_HAVE_ONNX
     char path[RN_METRICS_PATH];
     if (x->path[0]) snprintf(path, sizeof path, "%s", x->path);
     else snprintf(path, sizeof path, "%s/model.onnx", r->dir);
@@ -195,11 +192,6 @@ static int export_model(rn_run *r, rn_err *err) {
     rn_graph_destroy(best);
     if (!rc) rn_progress_note(&r->prog, "export: %s (%s weights)", path, best ? "best" : "last");
     return rc;
-#else
-    (void)err;
-    rn_progress_note(&r->prog, "export: this build has no ONNX exporter; skipped");
-    return 0;
-#endif
 }
 
 int rn_train_run(const rn_config *c, const char *resume, rn_err *err) {

@@ -11,9 +11,7 @@
 #include "optim/checkpoint.h"
 #include "optim/finetune.h"
 #include "src/train_run.h"
-#ifdef RN_HAVE_ONNX
 #include "export/model_io.h"
-#endif
 
 static int mkdir_p(const char *path, rn_err *err) {
     char buf[RN_PATH_MAX];
@@ -38,17 +36,7 @@ static int open_split(const rn_data_opts *o, int val, const rn_dataset *like, rn
 
 // A model file for [train] init: our checkpoint, or an ONNX file when export/ is built in.
 static int load_model_file(const char *path, rn_graph **out, rn_err *err) {
-#ifdef RN_HAVE_ONNX
     return rn_model_load(path, out, err);
-#else
-    unsigned char head[8] = {0};
-    FILE *f = fopen(path, "rb");
-    if (!f) return rn_fail(err, "[train] init = %s: cannot open: %s", path, strerror(errno));
-    size_t n = fread(head, 1, sizeof head, f);
-    fclose(f);
-    if (n == 8 && head[0] == 0x89 && memcmp(head + 1, "RNCKPT", 6) == 0) return rn_checkpoint_load_model(path, out, err);
-    return rn_fail(err, "[train] init = %s: not a resnet.c checkpoint, and this build has no ONNX import", path);
-#endif
 }
 
 static int build_network(rn_run *r, const char *resume, rn_ckpt **ck, rn_err *err) {

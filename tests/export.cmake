@@ -6,9 +6,6 @@
 rn_test(test_export SOURCES test_export.c LIBS rn_export rn_model TIMEOUT 300)
 rn_test(test_export_import SOURCES test_export_import.c LIBS rn_onnx rn_model TIMEOUT 120)
 rn_test(test_export_fuzz SOURCES test_export_fuzz.c LIBS rn_onnx rn_model TIMEOUT 300)
-if(TARGET rn_optim AND EXISTS ${PROJECT_SOURCE_DIR}/optim/checkpoint.h)
-  target_compile_definitions(test_export PRIVATE RN_HAVE_CHECKPOINT=1)
-endif()
 
 # The importer's tests again, compiled with AddressSanitizer and UBSan together with the code they
 # reach (ONNX reader/writer, generated protobuf-c code, graph, builder). libprotobuf-c itself is

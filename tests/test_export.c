@@ -11,9 +11,7 @@
 #include "tests/check.h"
 #include "tests/test_export_pb.h"
 #include "tests/test_export_util.h"
-#ifdef RN_HAVE_CHECKPOINT
 #include "optim/checkpoint.h"
-#endif
 
 // Scores of g for a fixed random batch (caller frees).
 static float *scores(rn_graph *g, int64_t batch, int64_t size, size_t *n_out) {
@@ -212,18 +210,11 @@ static void test_model_load(void) {
     rn_model_opts o = tiny_opts(2, 0);
     rn_graph *m = make_model(&o, 4);
     CHECK(rn_model_num_classes(m) == 5, "num_classes");
-#ifdef RN_HAVE_CHECKPOINT
     CHECK(rn_checkpoint_save("test_export.ckpt", m, NULL, NULL, &err) == 0, "checkpoint save: %s", err.msg);
     CHECK(rn_model_load("test_export.ckpt", &g, &err) == 0, "checkpoint load: %s", err.msg);
     if (g) CHECK(graph_diff_by_name(g, m) == 0, "checkpoint model equals the original");
     rn_graph_destroy(g);
     unlink("test_export.ckpt");
-#else
-    write_file("test_export_fake.ckpt", "\x89RNCKPT\n\1\0\0\0", 12);
-    CHECK(rn_model_load("test_export_fake.ckpt", &g, &err) != 0 && strstr(err.msg, "optim/checkpoint"),
-          "checkpoint without support: %s", err.msg);
-    unlink("test_export_fake.ckpt");
-#endif
     // An export over an existing file replaces it whole (temporary file + rename).
     write_file("test_export_replace.onnx", "old", 3);
     CHECK(rn_onnx_export(m, "test_export_replace.onnx", &err) == 0, "export over a file: %s", err.msg);
