@@ -45,9 +45,16 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
     int relu = bn >= 0 && ex->fuse_relu[bn];
     dnnl_status_t st = rn_dnn_conv_fwd(&fwd, ex->eng, ex->opts.training, &x->md, &w_any, has_bias ? &b_md : NULL,
                                        &y_any, s, pl, pr, relu, wino);
-    if (st != dnnl_success && wino)
+    if (st == dnnl_success && wino && rn_dnn_query(fwd, dnnl_query_weights_md, 0)->format_kind != dnnl_blocked) {
+        // Inference Winograd keeps pre-transformed weights in an opaque format: use direct there.
+        dnnl_primitive_desc_destroy(fwd);
+        st = dnnl_unimplemented;
+    }
+    if (st != dnnl_success && wino) {
+        wino = 0;
         st = rn_dnn_conv_fwd(&fwd, ex->eng, ex->opts.training, &x->md, &w_any, has_bias ? &b_md : NULL, &y_any, s,
                              pl, pr, relu, 0);
+    }
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a convolution", st);
     c->fwd = rn_exec_primitive(fwd);
     rn_exec_note_impl(ex, k, fwd);
