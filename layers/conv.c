@@ -7,9 +7,7 @@
 #include "layers/layer.h"
 
 typedef struct conv_impl {
-    dnnl_primitive_t fwd, bwd_data, bwd_weights;
-    rn_weights *w_fwd, *w_bwd_data, *dw;  // weights for forward / backward-data, and their gradient
-    dnnl_memory_t bias, dbias;         // plain, over the graph's arenas (or over fold_bias)
+    rn_weighted p;                     // primitives, weights, bias (bias over fold_bias when folding)
     float *fold_bias;                  // folded BN: beta + (b - mean) * gamma / sqrt(var + eps)
     uint64_t fold_version;             // g->version fold_bias was computed for
 } conv_impl;
@@ -56,18 +54,18 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
                              pl, pr, relu, 0);
     }
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a convolution", st);
-    c->fwd = rn_exec_primitive(fwd);
+    c->p.fwd = rn_exec_primitive(fwd);
     rn_exec_note_impl(ex, k, fwd);
     rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0));
-    c->w_fwd = rn_exec_weights(ex, 4, w->dims, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0), RN_W_FORWARD, err);
-    int rc = c->w_fwd ? 0 : -1;
+    c->p.w_fwd = rn_exec_weights(ex, 4, w->dims, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0), RN_W_FORWARD, err);
+    int rc = c->p.w_fwd ? 0 : -1;
     if (bn >= 0) {
         const rn_op *bop = &ex->g->ops[bn];
-        if (!rc) rn_weights_fold_bn(ex, c->w_fwd, ex->g->tensors[bop->in[1]].data, ex->g->tensors[bop->in[4]].data,
+        if (!rc) rn_weights_fold_bn(ex, c->p.w_fwd, ex->g->tensors[bop->in[1]].data, ex->g->tensors[bop->in[4]].data,
                                     bop->a.bn.epsilon);
         c->fold_bias = rn_malloc((size_t)w->dims[0] * sizeof(float));
-        c->bias = rn_exec_memory(ex, &b_md, c->fold_bias);
-    } else if (b) c->bias = rn_exec_memory(ex, &b_md, b->data);
+        c->p.bias = rn_exec_memory(ex, &b_md, c->fold_bias);
+    } else if (b) c->p.bias = rn_exec_memory(ex, &b_md, b->data);
 
     if (!rc && x->needs_grad) {
         // d(input) in the input's own layout, so gradients meet activations without reorders.
@@ -76,11 +74,11 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
         if (st != dnnl_success && wino) st = rn_dnn_conv_bwd_data(&bd, ex->eng, &x->md, &w_any, &y->md, s, pl, pr, fwd, 0);
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a convolution backward-data", st);
         else {
-            c->bwd_data = rn_exec_primitive(bd);
+            c->p.bwd_data = rn_exec_primitive(bd);
             rn_exec_note_impl(ex, k, bd);
-            c->w_bwd_data = rn_exec_weights(ex, 4, w->dims, w->data, rn_dnn_query(bd, dnnl_query_weights_md, 0),
+            c->p.w_bwd_data = rn_exec_weights(ex, 4, w->dims, w->data, rn_dnn_query(bd, dnnl_query_weights_md, 0),
                                             RN_W_BACKWARD_DATA, err);
-            rc = c->w_bwd_data ? 0 : -1;
+            rc = c->p.w_bwd_data ? 0 : -1;
             dnnl_primitive_desc_destroy(bd);
         }
     }
@@ -91,12 +89,12 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
             st = rn_dnn_conv_bwd_weights(&bw, ex->eng, &x->md, &w_any, b ? &b_md : NULL, &y->md, s, pl, pr, fwd, 0);
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a convolution backward-weights", st);
         else {
-            c->bwd_weights = rn_exec_primitive(bw);
+            c->p.bwd_weights = rn_exec_primitive(bw);
             rn_exec_note_impl(ex, k, bw);
-            c->dw = rn_exec_weights(ex, 4, w->dims, w->grad, rn_dnn_query(bw, dnnl_query_diff_weights_md, 0),
+            c->p.dw = rn_exec_weights(ex, 4, w->dims, w->grad, rn_dnn_query(bw, dnnl_query_diff_weights_md, 0),
                                     RN_W_GRADIENT, err);
-            rc = c->dw ? 0 : -1;
-            if (b) c->dbias = rn_exec_memory(ex, &b_md, b->grad);
+            rc = c->p.dw ? 0 : -1;
+            if (b) c->p.dbias = rn_exec_memory(ex, &b_md, b->grad);
             dnnl_primitive_desc_destroy(bw);
         }
     }
@@ -116,40 +114,17 @@ static void conv_forward(rn_exec *ex, int k) {
             c->fold_bias[o] = beta[o] + ((b ? b[o] : 0.f) - mean[o]) * gamma[o] / sqrtf(var[o] + bop->a.bn.epsilon);
         c->fold_version = ex->g->version;
     }
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, rn_act_of(ex, op->in[0])->mem},
-                               {DNNL_ARG_WEIGHTS, rn_weights_mem(c->w_fwd)},
-                               {DNNL_ARG_DST, ex->act[op->out].mem},
-                               {DNNL_ARG_BIAS, c->bias}};
-    rn_exec_run(ex, c->fwd, c->bias ? 4 : 3, args);
+    rn_weighted_forward(ex, op, &c->p);
 }
 
 static void conv_backward(rn_exec *ex, int k) {
-    const rn_op *op = &ex->g->ops[k];
     conv_impl *c = ex->impl[k];
-    rn_act *y = rn_act_of(ex, op->out);
-    if (c->bwd_weights) {
-        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, rn_act_of(ex, op->in[0])->mem},
-                                   {DNNL_ARG_DIFF_DST, y->dmem},
-                                   {DNNL_ARG_DIFF_WEIGHTS, rn_weights_mem(c->dw)},
-                                   {DNNL_ARG_DIFF_BIAS, c->dbias}};
-        rn_exec_run(ex, c->bwd_weights, c->dbias ? 4 : 3, args);
-    }
-    if (c->bwd_data) {
-        dnnl_memory_t dx = rn_exec_grad_begin(ex, op->in[0]);
-        dnnl_exec_arg_t args[3] = {
-            {DNNL_ARG_DIFF_DST, y->dmem}, {DNNL_ARG_WEIGHTS, rn_weights_mem(c->w_bwd_data)}, {DNNL_ARG_DIFF_SRC, dx}};
-        rn_exec_run(ex, c->bwd_data, 3, args);
-        rn_exec_grad_end(ex, op->in[0], dx);
-    }
+    rn_weighted_backward(ex, &ex->g->ops[k], &c->p);
 }
 
 static void conv_release(rn_exec *ex, int k) {
     conv_impl *c = ex->impl[k];
-    if (c->fwd) dnnl_primitive_destroy(c->fwd);
-    if (c->bwd_data) dnnl_primitive_destroy(c->bwd_data);
-    if (c->bwd_weights) dnnl_primitive_destroy(c->bwd_weights);
-    if (c->bias) dnnl_memory_destroy(c->bias);
-    if (c->dbias) dnnl_memory_destroy(c->dbias);
+    rn_weighted_release(&c->p);
     free(c->fold_bias);
 }
 

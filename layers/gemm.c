@@ -5,11 +5,7 @@
 
 #include "layers/layer.h"
 
-typedef struct gemm_impl {
-    dnnl_primitive_t fwd, bwd_data, bwd_weights;
-    rn_weights *w_fwd, *w_bwd_data, *dw;
-    dnnl_memory_t bias, dbias;
-} gemm_impl;
+typedef rn_weighted gemm_impl;
 
 static int gemm_compile(rn_exec *ex, int k, rn_err *err) {
     const rn_op *op = &ex->g->ops[k];
@@ -65,44 +61,11 @@ static int gemm_compile(rn_exec *ex, int k, rn_err *err) {
     return rc;
 }
 
-static void gemm_forward(rn_exec *ex, int k) {
-    const rn_op *op = &ex->g->ops[k];
-    gemm_impl *c = ex->impl[k];
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, rn_act_of(ex, op->in[0])->mem},
-                               {DNNL_ARG_WEIGHTS, rn_weights_mem(c->w_fwd)},
-                               {DNNL_ARG_BIAS, c->bias},
-                               {DNNL_ARG_DST, ex->act[op->out].mem}};
-    rn_exec_run(ex, c->fwd, 4, args);
-}
+static void gemm_forward(rn_exec *ex, int k) { rn_weighted_forward(ex, &ex->g->ops[k], ex->impl[k]); }
 
-static void gemm_backward(rn_exec *ex, int k) {
-    const rn_op *op = &ex->g->ops[k];
-    gemm_impl *c = ex->impl[k];
-    rn_act *y = rn_act_of(ex, op->out);
-    if (c->bwd_weights) {
-        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, rn_act_of(ex, op->in[0])->mem},
-                                   {DNNL_ARG_DIFF_DST, y->dmem},
-                                   {DNNL_ARG_DIFF_WEIGHTS, rn_weights_mem(c->dw)},
-                                   {DNNL_ARG_DIFF_BIAS, c->dbias}};
-        rn_exec_run(ex, c->bwd_weights, 4, args);
-    }
-    if (c->bwd_data) {
-        dnnl_memory_t dx = rn_exec_grad_begin(ex, op->in[0]);
-        dnnl_exec_arg_t args[3] = {
-            {DNNL_ARG_DIFF_DST, y->dmem}, {DNNL_ARG_WEIGHTS, rn_weights_mem(c->w_bwd_data)}, {DNNL_ARG_DIFF_SRC, dx}};
-        rn_exec_run(ex, c->bwd_data, 3, args);
-        rn_exec_grad_end(ex, op->in[0], dx);
-    }
-}
+static void gemm_backward(rn_exec *ex, int k) { rn_weighted_backward(ex, &ex->g->ops[k], ex->impl[k]); }
 
-static void gemm_release(rn_exec *ex, int k) {
-    gemm_impl *c = ex->impl[k];
-    if (c->fwd) dnnl_primitive_destroy(c->fwd);
-    if (c->bwd_data) dnnl_primitive_destroy(c->bwd_data);
-    if (c->bwd_weights) dnnl_primitive_destroy(c->bwd_weights);
-    if (c->bias) dnnl_memory_destroy(c->bias);
-    if (c->dbias) dnnl_memory_destroy(c->dbias);
-}
+static void gemm_release(rn_exec *ex, int k) { rn_weighted_release(ex->impl[k]); }
 
 static void gemm_ref_forward(rn_ref *r, const rn_op *op) {
     int64_t N = r->dims[op->out][0], O = r->dims[op->out][1], C = r->dims[op->in[0]][1];

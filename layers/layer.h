@@ -96,6 +96,17 @@ dnnl_memory_t rn_weights_mem(const rn_weights *w);
 void rn_exec_weights_run(rn_exec *ex, rn_weights_phase phase);  // every transfer of a phase, one parallel region
 void rn_exec_weights_release(rn_exec *ex);
 
+// The primitives of an op with weights and a bias (Conv, Gemm): forward, backward-data (when its
+// input needs a gradient), backward-weights (when its weight is trainable). layers/weighted.c runs them.
+typedef struct rn_weighted {
+    dnnl_primitive_t fwd, bwd_data, bwd_weights;
+    rn_weights *w_fwd, *w_bwd_data, *dw;  // weights for forward / backward-data, and their gradient
+    dnnl_memory_t bias, dbias;            // plain, over the graph's arenas (bias may be the op's own)
+} rn_weighted;
+void rn_weighted_forward(rn_exec *ex, const rn_op *op, const rn_weighted *p);
+void rn_weighted_backward(rn_exec *ex, const rn_op *op, const rn_weighted *p);
+void rn_weighted_release(rn_weighted *p);  // primitives and bias memories; weights belong to the executor
+
 // ---- reference executor state visible to layers ---------------------------------------------
 
 typedef struct rn_ref {
