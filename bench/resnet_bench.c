@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "layers/softmax_xent.h"
+#include "optim/sgd.h"
 #include "src/config.h"
 #include "src/exec.h"
 #include "src/rng.h"
@@ -60,7 +61,8 @@ int main(int argc, char **argv) {
     size_t n_in = (size_t)batch * 3 * S * S;
     float *x = rn_malloc(n_in * sizeof(float)), *scores = rn_malloc((size_t)batch * K * sizeof(float));
     float *dscores = rn_malloc((size_t)batch * K * sizeof(float));
-    float *mom = rn_calloc(g->arena_size, sizeof(float));
+    rn_sgd_opts so = rn_sgd_opts_default();  // momentum 0.9, weight decay 1e-4, as PyTorch's peer
+    rn_sgd *sgd = rn_sgd_create(g, &so);
     int32_t *labels = rn_malloc((size_t)batch * sizeof(int32_t));
     rn_rng r;
     rn_rng_seed(&r, 5);
@@ -78,19 +80,7 @@ int main(int argc, char **argv) {
         if (train) {
             loss = rn_softmax_xent(scores, labels, batch, K, 0.0, dscores);
             rn_exec_backward(ex, dscores);
-            // SGD with momentum 0.9, lr 0.01, wd 1e-4 (PyTorch's formula) over every trainable tensor.
-            for (int t = 0; t < g->n_tensors; t++) {
-                rn_tensor *tt = &g->tensors[t];
-                if (tt->role != RN_PARAM || !tt->trainable) continue;
-                float *w = tt->data, *gr = tt->grad, *v = mom + tt->offset;
-                size_t n = rn_tensor_numel(tt);
-#pragma omp parallel for schedule(static)
-                for (size_t j = 0; j < n; j++) {
-                    v[j] = 0.9f * v[j] + gr[j] + 1e-4f * w[j];
-                    w[j] -= 0.01f * v[j];
-                }
-            }
-            g->version++;
+            rn_sgd_step(sgd, g, g->grad_arena, 1.0f, 0.01);
         }
     }
     double sec = rn_now() - t0;
@@ -116,7 +106,8 @@ int main(int argc, char **argv) {
         printf("%-20s %10.1f %10s %6.1f%%\n", "other (loss, SGD, copies)", 1e3 * (sec / iters - tot), "",
                100 * (sec / iters - tot) / (sec / iters));
     }
-    free(x), free(scores), free(dscores), free(mom), free(labels);
+    free(x), free(scores), free(dscores), free(labels);
+    rn_sgd_destroy(sgd);
     rn_exec_destroy(ex);
     rn_graph_destroy(g);
     return 0;
