@@ -71,10 +71,8 @@ void rn_exec_alias_output(rn_exec *ex, const rn_op *op, int onto) {
     a->alias = onto;
     rn_act *b = rn_act_of(ex, onto);
     b->consumers += a->consumers - 1;  // the aliased op itself no longer reads `onto`
-    if (a->needs_grad && !b->needs_grad) {
-        // Cannot happen: an op without parameters needs a gradient only if its input does.
-        RN_CHECK(0);
-    }
+    // Aliases are Relu and Flatten (no parameters), or BNs folded in inference (no gradients).
+    RN_CHECK(!a->needs_grad || b->needs_grad);
 }
 
 dnnl_memory_t rn_exec_grad_begin(rn_exec *ex, int t) {
@@ -394,7 +392,6 @@ void rn_exec_destroy(rn_exec *ex) {
 
 // Copies between a plain buffer and an activation's layout (reorder when they differ).
 static void transfer(rn_exec *ex, const dnnl_memory_desc_t *md, void *act_buf, float *plain, int to_plain) {
-    rn_act tmp;
     int64_t dims[RN_MAX_DIMS];
     int nd = md->ndims;
     for (int i = 0; i < nd; i++) dims[i] = md->dims[i];
@@ -407,7 +404,6 @@ static void transfer(rn_exec *ex, const dnnl_memory_desc_t *md, void *act_buf, f
         else memcpy(act_buf, plain, bytes);
         return;
     }
-    (void)tmp;
     dnnl_memory_t pm = rn_exec_memory(ex, &pmd, plain), am = rn_exec_memory(ex, md, act_buf);
     rn_pd pd;
     RN_CHECK(to_plain ? rn_dnn_reorder(&pd, ex->eng, md, &pmd) == dnnl_success
