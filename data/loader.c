@@ -248,7 +248,7 @@ int rn_loader_create(const rn_dataset_view *v, const rn_data_opts *o, int train,
     return 0;
 }
 
-void rn_loader_start_epoch(rn_loader *l, int64_t epoch) {
+void rn_loader_start_epoch_at(rn_loader *l, int64_t epoch, int64_t first) {
     pthread_mutex_lock(&l->mu);
     for (int q = 0; q < l->Q; q++) RN_CHECK(l->slots[q].state != SLOT_HELD);
     l->n_items = 0;  // hand out nothing more; let in-flight samples finish
@@ -258,12 +258,18 @@ void rn_loader_start_epoch(rn_loader *l, int64_t epoch) {
     l->epoch = epoch;
     rn_view_epoch(l->v, l->o.seed, epoch, l->train && l->o.shuffle, l->order);
     l->nb = batch_count(l, &l->n_items);
-    l->next_item = 0;
-    l->consume = 0;
-    for (int q = 0; q < l->Q; q++) assign_slot(l, &l->slots[q], q);
+    if (first < 0) first = 0;
+    if (first > l->nb) first = l->nb;
+    // Batch b always lives in slot b % Q; samples keep their (seed, epoch, index) streams, so
+    // batch `first` onwards are the same as when the epoch is read from its start.
+    l->next_item = (size_t)first * (size_t)l->B;
+    l->consume = first;
+    for (int q = 0; q < l->Q; q++) assign_slot(l, &l->slots[(first + q) % l->Q], first + q);
     pthread_cond_broadcast(&l->work_cv);
     pthread_mutex_unlock(&l->mu);
 }
+
+void rn_loader_start_epoch(rn_loader *l, int64_t epoch) { rn_loader_start_epoch_at(l, epoch, 0); }
 
 int64_t rn_loader_num_batches(const rn_loader *l) {
     size_t n;

@@ -47,6 +47,10 @@ int rn_loader_create(const rn_dataset_view *v, const rn_data_opts *o, int train,
 // been released first.
 void rn_loader_start_epoch(rn_loader *l, int64_t epoch);
 
+// Begins an epoch at batch `first` (resuming mid-epoch): batches first, first + 1, ... are exactly
+// those rn_loader_start_epoch would deliver at those positions; earlier ones are never decoded.
+void rn_loader_start_epoch_at(rn_loader *l, int64_t epoch, int64_t first);
+
 // Batches per epoch on this rank.
 int64_t rn_loader_num_batches(const rn_loader *l);
 

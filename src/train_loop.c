@@ -85,13 +85,9 @@ static int train_epoch(rn_run *r, rn_err *err) {
     const rn_config *c = r->c;
     rn_train_state *s = &r->st;
     if (s->batch >= r->nb) return 0;
-    rn_loader_start_epoch(r->train_l, s->epoch);
+    // Resuming mid-epoch starts the loader at the first batch not yet trained.
+    rn_loader_start_epoch_at(r->train_l, s->epoch, s->batch);
     rn_batch *b;
-    // Resuming mid-epoch: the loader has no seek, so the batches already trained are decoded and dropped.
-    for (int64_t k = 0; k < s->batch; k++) {
-        if (rn_loader_next(r->train_l, &b, err) != 1) return -1;
-        rn_loader_release(r->train_l, b);
-    }
     const int A = c->train.accum_steps;
     const double t_start = rn_now() - s->seconds;
     double t_prev = rn_now(), sec_per_batch = 0;
