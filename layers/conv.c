@@ -69,34 +69,20 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
 
     if (!rc && x->needs_grad) {
         // d(input) in the input's own layout, so gradients meet activations without reorders.
-        rn_pd bd;
+        rn_pd bd = NULL;
         st = rn_dnn_conv_bwd_data(&bd, ex->eng, &x->md, &w_any, &y->md, s, pl, pr, fwd, wino);
         if (st != dnnl_success && wino) st = rn_dnn_conv_bwd_data(&bd, ex->eng, &x->md, &w_any, &y->md, s, pl, pr, fwd, 0);
-        if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a convolution backward-data", st);
-        else {
-            c->p.bwd_data = rn_exec_primitive(bd);
-            rn_exec_note_impl(ex, k, bd);
-            c->p.w_bwd_data = rn_exec_weights(ex, 4, w->dims, w->data, rn_dnn_query(bd, dnnl_query_weights_md, 0),
-                                            RN_W_BACKWARD_DATA, err);
-            rc = c->p.w_bwd_data ? 0 : -1;
-            dnnl_primitive_desc_destroy(bd);
-        }
+        rc = rn_weighted_adopt(ex, k, st, bd, "a convolution backward-data", &c->p.bwd_data, &c->p.w_bwd_data, 4,
+                               w->dims, w->data, dnnl_query_weights_md, RN_W_BACKWARD_DATA, err);
     }
     if (!rc && ex->opts.training && w->trainable) {
-        rn_pd bw;
+        rn_pd bw = NULL;
         st = rn_dnn_conv_bwd_weights(&bw, ex->eng, &x->md, &w_any, b ? &b_md : NULL, &y->md, s, pl, pr, fwd, wino);
         if (st != dnnl_success && wino)
             st = rn_dnn_conv_bwd_weights(&bw, ex->eng, &x->md, &w_any, b ? &b_md : NULL, &y->md, s, pl, pr, fwd, 0);
-        if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a convolution backward-weights", st);
-        else {
-            c->p.bwd_weights = rn_exec_primitive(bw);
-            rn_exec_note_impl(ex, k, bw);
-            c->p.dw = rn_exec_weights(ex, 4, w->dims, w->grad, rn_dnn_query(bw, dnnl_query_diff_weights_md, 0),
-                                    RN_W_GRADIENT, err);
-            rc = c->p.dw ? 0 : -1;
-            if (b) c->p.dbias = rn_exec_memory(ex, &b_md, b->grad);
-            dnnl_primitive_desc_destroy(bw);
-        }
+        rc = rn_weighted_adopt(ex, k, st, bw, "a convolution backward-weights", &c->p.bwd_weights, &c->p.dw, 4, w->dims,
+                               w->grad, dnnl_query_diff_weights_md, RN_W_GRADIENT, err);
+        if (!rc && b) c->p.dbias = rn_exec_memory(ex, &b_md, b->grad);
     }
     dnnl_primitive_desc_destroy(fwd);
     return rc;

@@ -31,31 +31,17 @@ static int gemm_compile(rn_exec *ex, int k, rn_err *err) {
     c->w_fwd = rn_exec_weights(ex, nd, wdims, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0), RN_W_FORWARD, err);
     int rc = c->w_fwd ? 0 : -1;
     if (!rc && x->needs_grad) {
-        rn_pd bd;
+        rn_pd bd = NULL;
         st = rn_dnn_ip_bwd_data(&bd, ex->eng, &x->md, &w_any, &y_md, fwd);
-        if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "an inner product backward-data", st);
-        else {
-            c->bwd_data = rn_exec_primitive(bd);
-            rn_exec_note_impl(ex, k, bd);
-            c->w_bwd_data = rn_exec_weights(ex, nd, wdims, w->data, rn_dnn_query(bd, dnnl_query_weights_md, 0),
-                                            RN_W_BACKWARD_DATA, err);
-            rc = c->w_bwd_data ? 0 : -1;
-            dnnl_primitive_desc_destroy(bd);
-        }
+        rc = rn_weighted_adopt(ex, k, st, bd, "an inner product backward-data", &c->bwd_data, &c->w_bwd_data, nd, wdims,
+                               w->data, dnnl_query_weights_md, RN_W_BACKWARD_DATA, err);
     }
     if (!rc && ex->opts.training && w->trainable) {
-        rn_pd bw;
+        rn_pd bw = NULL;
         st = rn_dnn_ip_bwd_weights(&bw, ex->eng, &x->md, &w_any, &b_md, &y_md, fwd);
-        if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "an inner product backward-weights", st);
-        else {
-            c->bwd_weights = rn_exec_primitive(bw);
-            rn_exec_note_impl(ex, k, bw);
-            c->dw = rn_exec_weights(ex, nd, wdims, w->grad, rn_dnn_query(bw, dnnl_query_diff_weights_md, 0),
-                                    RN_W_GRADIENT, err);
-            rc = c->dw ? 0 : -1;
-            c->dbias = rn_exec_memory(ex, &b_md, b->grad);
-            dnnl_primitive_desc_destroy(bw);
-        }
+        rc = rn_weighted_adopt(ex, k, st, bw, "an inner product backward-weights", &c->bwd_weights, &c->dw, nd, wdims,
+                               w->grad, dnnl_query_diff_weights_md, RN_W_GRADIENT, err);
+        if (!rc) c->dbias = rn_exec_memory(ex, &b_md, b->grad);
     }
     dnnl_primitive_desc_destroy(fwd);
     return rc;

@@ -106,6 +106,12 @@ typedef struct rn_weighted {
 void rn_weighted_forward(rn_exec *ex, const rn_op *op, const rn_weighted *p);
 void rn_weighted_backward(rn_exec *ex, const rn_op *op, const rn_weighted *p);
 void rn_weighted_release(rn_weighted *p);  // primitives and bias memories; weights belong to the executor
+// Takes a backward primitive descriptor of op k (its status `st`): makes the primitive, records its
+// implementation, sets up the transfer of the weights (or their gradient) in the layout it queries
+// with `what`, and destroys the descriptor. -1 with a message naming `prim_name` on failure.
+int rn_weighted_adopt(rn_exec *ex, int k, dnnl_status_t st, rn_pd pd, const char *prim_name, dnnl_primitive_t *prim,
+                      rn_weights **w, int ndim, const int64_t *dims, float *plain, dnnl_query_t what,
+                      rn_weights_phase phase, rn_err *err);
 
 // ---- reference executor state visible to layers ---------------------------------------------
 
