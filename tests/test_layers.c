@@ -182,50 +182,27 @@ static void test_relu_add_pool(void) {
         o.input_blocked = blocked;
         finish_and_check(g, &o, blocked ? "Relu nChw16c" : "Relu nchw");
     }
-    {
-        // Add with a branch point: x feeds both a conv and the Add, so d(x) sums two gradients.
+    // Add = conv(x) + x (a branch point: d(x) sums two gradients), or conv(x) + conv(x) (a tensor
+    // added to itself), optionally followed by a fused Relu; blocked or plain input.
+    struct {
+        int c, k, self, relu, blocked, hw;
+        const char *name;
+    } adds[] = {
+        {16, 3, 0, 0, 1, 6, "Add with a branch point"},
+        {8, 3, 0, 1, 0, 6, "Add+Relu of inputs in different layouts (plain data, blocked conv output)"},
+        {16, 1, 1, 0, 1, 5, "Add of a tensor to itself"},
+        {16, 3, 0, 1, 1, 6, "Add+Relu (fused, as in v1 blocks)"},
+    };
+    for (size_t i = 0; i < sizeof adds / sizeof *adds; i++) {
         int x;
-        rn_graph *g = start(16, &x);
-        int c = add_conv(g, x, 16, 16, 3, 1, 1, 0, "conv");
-        int in[2] = {c, x};
-        rn_graph_op(g, RN_OP_ADD, "add", in, 2, "add_out");
-        gc_opts o = gc_default(2, 6, 6);
-        o.input_blocked = 1;
-        finish_and_check(g, &o, "Add with a branch point");
-    }
-    {
-        // Inputs in different layouts: plain nchw data plus a conv output in a blocked layout.
-        int x;
-        rn_graph *g = start(8, &x);
-        int c = add_conv(g, x, 8, 8, 3, 1, 1, 0, "conv");
-        int in[2] = {c, x};
+        rn_graph *g = start(adds[i].c, &x);
+        int c = add_conv(g, x, adds[i].c, adds[i].c, adds[i].k, 1, adds[i].k / 2, 0, "conv");
+        int in[2] = {c, adds[i].self ? c : x};
         int op = rn_graph_op(g, RN_OP_ADD, "add", in, 2, "add_out");
-        add_simple(g, RN_OP_RELU, g->ops[op].out, "relu");
-        gc_opts o = gc_default(2, 6, 6);
-        finish_and_check(g, &o, "Add+Relu of inputs in different layouts");
-    }
-    {
-        // A tensor added to itself: both gradients land on one tensor and must sum (2 dY).
-        int x;
-        rn_graph *g = start(16, &x);
-        int c = add_conv(g, x, 16, 16, 1, 1, 0, 0, "conv");
-        int in[2] = {c, c};
-        rn_graph_op(g, RN_OP_ADD, "add", in, 2, "add_out");
-        gc_opts o = gc_default(2, 5, 5);
-        o.input_blocked = 1;
-        finish_and_check(g, &o, "Add of a tensor to itself");
-    }
-    {
-        // Add followed by Relu (v1 blocks): fused into one primitive with a relu post-op.
-        int x;
-        rn_graph *g = start(16, &x);
-        int c = add_conv(g, x, 16, 16, 3, 1, 1, 0, "conv");
-        int in[2] = {c, x};
-        int op = rn_graph_op(g, RN_OP_ADD, "add", in, 2, "add_out");
-        add_simple(g, RN_OP_RELU, g->ops[op].out, "relu");
-        gc_opts o = gc_default(2, 6, 6);
-        o.input_blocked = 1;
-        finish_and_check(g, &o, "Add+Relu (fused)");
+        if (adds[i].relu) add_simple(g, RN_OP_RELU, g->ops[op].out, "relu");
+        gc_opts o = gc_default(2, adds[i].hw, adds[i].hw);
+        o.input_blocked = adds[i].blocked;
+        finish_and_check(g, &o, adds[i].name);
     }
     {
         int x;
