@@ -3,9 +3,12 @@
 # Idempotent: packages already present are skipped quickly. Run as root on Debian 12.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config
-      libdnnl-dev libturbojpeg0-dev libjpeg62-turbo-dev
+      # Debian's oneDNN is built with its OpenCL runtime: its CMake config requires OpenCL's headers
+      # and library, which libdnnl-dev only recommends.
+      libdnnl-dev ocl-icd-opencl-dev libturbojpeg0-dev libjpeg62-turbo-dev
       libprotobuf-c-dev protobuf-c-compiler
       libopenmpi-dev openmpi-bin zlib1g-dev
+      clang libclang-rt-dev
       dataset-fashion-mnist
       python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv)
 missing=()
