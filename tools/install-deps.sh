@@ -21,6 +21,12 @@ command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # apt's progress (thousands of lines on a bare system) goes to a log shown only on failure.
+  log=$(mktemp)
+  if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"
+    echo "install-deps: apt-get failed (output above)" >&2; exit 1
+  fi
+  rm -f "$log"
+  echo "install-deps: done"
 fi
