@@ -141,7 +141,9 @@ step "a moved prefix still finds its data, libraries and .pc paths"
 M=$WORK/moved
 mv "$P" "$M"
 sed 's/^/moved:/' "$SRC/export/imagenet_classes.txt" > "$M/share/resnet.c/imagenet_classes.txt"
-line=$("$M/bin/resnet-predict" "$WORK/step.onnx" "$WORK/cat.jpg" --top 1 --size 32 --resize 36 | sed -n 2p)
+# Through PATH, as users run it: argv[0] is then a bare name, and only the executable's own path
+# (/proc/self/exe) leads to the data.
+line=$(PATH="$M/bin:$PATH" resnet-predict "$WORK/step.onnx" "$WORK/cat.jpg" --top 1 --size 32 --resize 36 | sed -n 2p)
 case "$line" in "1 "*" moved:"*) ;; *) fail "moved resnet-predict did not read $M/share/resnet.c: '$line'" ;; esac
 line=$(LD_LIBRARY_PATH="$M/${LIBDIR#"$P"/}" "$WORK/pc/predict" "$CFG" "$WORK/cat.jpg" "$WORK/step.onnx")
 case "$line" in "1 "*" moved:"*) ;; *) fail "predict on the moved libresnet did not read $M/share/resnet.c: '$line'" ;; esac
