@@ -3,6 +3,7 @@
 #include "src/datadir.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,25 +46,30 @@ static int candidates(char dirs[CAND_MAX][PATH_CAP]) {
         k += beside(exe, RN_BIN_TO_DATA, dirs[k], PATH_CAP);
     }
     // The object that holds this function: libresnet.so when linked against it, else the program.
+    // (A relative name, from a relative LD_LIBRARY_PATH, is relative to the working directory.)
     Dl_info info;
-    if (dladdr((void *)rn_datadir_find, &info) && info.dli_fname)
-        k += beside(info.dli_fname, RN_LIB_TO_DATA, dirs[k], PATH_CAP);
+    char lib[PATH_MAX];
+    if (dladdr((void *)rn_datadir_find, &info) && info.dli_fname && strchr(info.dli_fname, '/') &&
+        realpath(info.dli_fname, lib))
+        k += beside(lib, RN_LIB_TO_DATA, dirs[k], PATH_CAP);
     snprintf(dirs[k++], PATH_CAP, "%s", RN_INSTALL_DATADIR);
     return k;
 }
 
 int rn_datadir_find(const char *name, char *out, size_t n, rn_err *err) {
-    char dirs[CAND_MAX][PATH_CAP];
+    char dirs[CAND_MAX][PATH_CAP], path[2 * PATH_CAP];
     int k = candidates(dirs);
     char tried[sizeof((rn_err *)0)->msg] = "";
     size_t used = 0;
     for (int i = 0; i < k; i++) {
-        int len = snprintf(out, n, "%s/%s", dirs[i], name);
-        if (len > 0 && (size_t)len < n && access(out, R_OK) == 0) return 0;
+        int len = snprintf(path, sizeof path, "%s/%s", dirs[i], name);
+        if (len > 0 && (size_t)len < n && access(path, R_OK) == 0) {
+            memcpy(out, path, (size_t)len + 1);
+            return 0;
+        }
         len = snprintf(tried + used, sizeof tried - used, "%s%s", i ? ", " : "", dirs[i]);
         if (len > 0) used += (size_t)len < sizeof tried - used ? (size_t)len : sizeof tried - used - 1;
     }
-    if (n) out[0] = 0;
     return rn_fail(err, "%s: not found in %s (set %s to the folder that holds it)", name, tried,
                    RN_DATADIR_ENV);
 }

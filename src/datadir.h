@@ -18,7 +18,8 @@
 #define RN_DATADIR_ENV "RESNET_DATA_DIR"
 
 // Writes the path of the shipped file `name` (e.g. "imagenet_classes.txt") into out (n bytes).
-// -1 when no candidate folder holds it, with a message listing every place tried.
+// -1 when no candidate folder holds it (or its path does not fit in n), with a message listing
+// every place tried; out is then left as it was.
 int rn_datadir_find(const char *name, char *out, size_t n, rn_err *err);
 
 #endif

@@ -147,6 +147,8 @@ line=$(PATH="$M/bin:$PATH" resnet-predict "$WORK/step.onnx" "$WORK/cat.jpg" --to
 case "$line" in "1 "*" moved:"*) ;; *) fail "moved resnet-predict did not read $M/share/resnet.c: '$line'" ;; esac
 line=$(LD_LIBRARY_PATH="$M/${LIBDIR#"$P"/}" "$WORK/pc/predict" "$CFG" "$WORK/cat.jpg" "$WORK/step.onnx")
 case "$line" in "1 "*" moved:"*) ;; *) fail "predict on the moved libresnet did not read $M/share/resnet.c: '$line'" ;; esac
+line=$(cd "$WORK" && LD_LIBRARY_PATH="moved/${LIBDIR#"$P"/}" pc/predict "$CFG" cat.jpg step.onnx)
+case "$line" in "1 "*" moved:"*) ;; *) fail "predict on a relative LD_LIBRARY_PATH did not read $M/share/resnet.c: '$line'" ;; esac
 same "$(PKG_CONFIG_PATH="$M/${PKG_CONFIG_PATH#"$P"/}" pkg-config --variable=libdir resnet | xargs realpath)" \
     "$M/${LIBDIR#"$P"/}" "libdir of the moved resnet.pc"
 
