@@ -61,7 +61,7 @@ foreach(h ${RN_PUBLIC_HEADERS})
 endforeach()
 
 install(TARGETS resnet EXPORT resnetTargets
-        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} NAMELINK_COMPONENT Unspecified)
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
 # pkg-config: paths relative to the .pc file (${pcfiledir}), so a moved prefix still works.
 file(RELATIVE_PATH RN_PC_TO_PREFIX ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
