@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef RN_EXPORT_DATA_DIR
-#define RN_EXPORT_DATA_DIR "export"
-#endif
+#include "src/datadir.h"
 
-const char *rn_labels_imagenet_path(void) { return RN_EXPORT_DATA_DIR "/imagenet_classes.txt"; }
+int rn_labels_imagenet_path(char *out, size_t n, rn_err *err) {
+    return rn_datadir_find("imagenet_classes.txt", out, n, err);
+}
 
 void rn_labels_free(rn_labels *l) {
     for (int i = 0; i < l->n; i++) free(l->names[i]);

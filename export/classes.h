@@ -18,8 +18,10 @@ typedef struct rn_labels {
 int rn_labels_load(const char *path, rn_labels *l, rn_err *err);
 void rn_labels_free(rn_labels *l);
 
-// The ImageNet class names shipped in export/imagenet_classes.txt (torchvision's list).
-const char *rn_labels_imagenet_path(void);
+// The path of the ImageNet class names shipped with the programs (torchvision's list, in the source
+// tree export/imagenet_classes.txt, installed as <prefix>/share/resnet.c/imagenet_classes.txt; the
+// lookup is src/datadir.h's). -1 with a message listing the places tried when it is not found.
+int rn_labels_imagenet_path(char *out, size_t n, rn_err *err);
 
 // p = softmax(x), in double, max-subtracted.
 void rn_softmax(const float *x, size_t n, double *p);

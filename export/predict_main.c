@@ -200,8 +200,10 @@ int main(int argc, char **argv) {
     rn_labels lab = {NULL, 0};
     int rc = 0;
     if (labels || classes == 1000) {
-        const char *lp = labels ? labels : rn_labels_imagenet_path();
-        if (rn_labels_load(lp, &lab, &err)) rc = 1;
+        char shipped[4096];
+        const char *lp = labels ? labels : shipped;
+        if (!labels && rn_labels_imagenet_path(shipped, sizeof shipped, &err)) rc = 1;
+        else if (rn_labels_load(lp, &lab, &err)) rc = 1;
         else if (lab.n < classes) {
             rn_fail(&err, "%s: %d class names for a model with %d classes", lp, lab.n, classes);
             rc = 1;
