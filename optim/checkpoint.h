@@ -5,7 +5,7 @@
 // format"). Version 2 (written) names op types, tensor roles and init kinds as strings; version 1
 // (still read) stored them as enum indices, mapped through a frozen table (optim/ckpt_graph.c).
 // The code is in three parts: optim/ckpt_bytes.c (bounded little-endian codec),
-// optim/ckpt_graph.c (GRPH section), this header's optim/checkpoint.c (files, sections, loading).
+// optim/ckpt_graph.c (GRPH section) and optim/checkpoint.c (files, sections, loading).
 //
 // Saving is atomic: a temporary file in the same folder is written, fsync'ed and renamed over the
 // target, and the folder is fsync'ed, so a crash at any moment leaves the previous file intact.
