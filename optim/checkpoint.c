@@ -103,6 +103,13 @@ int rn_checkpoint_save(const char *path, const rn_graph *g, const float *momentu
                        rn_err *err) {
     if (!meta) meta = "";
     const char *why = rn_ckpt_graph_unwritable(g);
+    // What the reader would refuse is not written: each metadata line must be key=value.
+    for (const char *l = meta; !why && *l;) {
+        size_t n = strcspn(l, "\n");
+        const char *eq = memchr(l, '=', n);
+        if (n > 0 && (!eq || eq == l)) why = "a metadata line is not key=value";
+        l += n + (l[n] == '\n');
+    }
     if (why) return rn_fail(err, "%s: cannot write the checkpoint: %s", path, why);
     rn_bw gb = {0};
     rn_ckpt_graph_encode(&gb, g);

@@ -244,7 +244,6 @@ static void test_sizes(void) {
     ck_free(&f);
 }
 
-
 // ---- values: enums, strings, counts, references, attributes -------------------------------------
 
 static void test_values(const rn_graph *net) {
@@ -314,7 +313,10 @@ static void test_values(const rn_graph *net) {
     free(copy);
     expect_file(&g, "is stored twice", "TENS", "a tensor stored twice");
     ck_free(&g);
-    // META: a line that is not key=value.
+    // META: a line that is not key=value (which the writer refuses to write, too).
+    rn_err e;
+    CHECK(rn_checkpoint_save(bad, net, NULL, "a=1\n=2\n", &e) == -1 && strstr(e.msg, "key=value"),
+          "metadata without a key not written: %s", e.msg);
     g = ck_copy(&f);
     sec_splice(ck_find(&g, "META"), 0, 0, "no equals sign\n", 15);
     expect_file(&g, "META: line 1 is not key=value", NULL, "META line");
