@@ -1,10 +1,14 @@
-// checkpoint.c — writing and reading checkpoints; see checkpoint.h for the format.
+// checkpoint.c — checkpoint files: the atomic write, the container (header, sections in order,
+// CRC), the META and TENS sections, loading into a graph, and removing stale temporaries. The
+// byte layout is in docs/TRAINING.md; the GRPH section is optim/ckpt_graph.c.
 #define _POSIX_C_SOURCE 200809L
 #include "optim/checkpoint.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,286 +16,26 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "optim/ckpt_bytes.h"
+#include "optim/ckpt_graph.h"
+
 static const unsigned char MAGIC[8] = {0x89, 'R', 'N', 'C', 'K', 'P', 'T', '\n'};
 #define HEADER_BYTES 24
 #define SECTION_BYTES 12
-#define MAX_NAME 65535
+#define N_SECTIONS 3
+// Every section exactly once, in this order. A tag this build does not know is refused, not
+// skipped: a writer that adds a section bumps the format version, so an unknown tag means a
+// damaged file (or a newer format, which the version check names first).
+static const char SECTIONS[N_SECTIONS][5] = {"META", "GRPH", "TENS"};
+#define TMP_SUFFIX ".tmp."  // rn_checkpoint_save writes PATH.tmp.PID, then renames it to PATH
 
-static int host_le(void) {
-    const uint16_t one = 1;
-    unsigned char b;
-    memcpy(&b, &one, 1);
-    return b == 1;
-}
-
-// ---- a growable little-endian byte buffer (the small sections) ---------------------------------
-
-typedef struct bbuf {
-    unsigned char *p;
-    size_t n, cap;
-} bbuf;
-
-static void b_put(bbuf *b, const void *src, size_t n) {
-    if (b->n + n > b->cap) {
-        b->cap = (b->n + n) * 2 + 256;
-        b->p = rn_realloc(b->p, b->cap);
+static uLong crc_of(uLong crc, const unsigned char *p, size_t n) {
+    for (size_t done = 0; done < n;) {  // zlib takes at most 4 GiB (uInt) per call
+        size_t k = n - done < (1u << 30) ? n - done : (1u << 30);
+        crc = crc32(crc, p + done, (uInt)k);
+        done += k;
     }
-    memcpy(b->p + b->n, src, n);
-    b->n += n;
-}
-static void b_uint(bbuf *b, uint64_t v, int bytes) {
-    unsigned char t[8];
-    for (int i = 0; i < bytes; i++) t[i] = (unsigned char)(v >> (8 * i));
-    b_put(b, t, (size_t)bytes);
-}
-static void b_f32(bbuf *b, float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    b_uint(b, u, 4);
-}
-static void b_str(bbuf *b, const char *s) {
-    size_t n = strlen(s);
-    b_uint(b, n, 2);
-    b_put(b, s, n);
-}
-
-// ---- a bounds-checked reader --------------------------------------------------------------------
-
-typedef struct cursor {
-    const unsigned char *p;
-    size_t n, pos;
-    int bad;  // set by the first read past the end; every later read returns zeros
-} cursor;
-
-static const unsigned char *c_take(cursor *c, size_t n) {
-    if (c->bad || n > c->n - c->pos) {
-        c->bad = 1;
-        return NULL;
-    }
-    const unsigned char *r = c->p + c->pos;
-    c->pos += n;
-    return r;
-}
-static uint64_t c_uint(cursor *c, int bytes) {
-    const unsigned char *t = c_take(c, (size_t)bytes);
-    uint64_t v = 0;
-    for (int i = 0; t && i < bytes; i++) v |= (uint64_t)t[i] << (8 * i);
-    return v;
-}
-static float c_f32(cursor *c) {
-    uint32_t u = (uint32_t)c_uint(c, 4);
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-// A copied, NUL-terminated string (NULL when truncated or holding a NUL byte).
-static char *c_str(cursor *c) {
-    size_t n = (size_t)c_uint(c, 2);
-    const unsigned char *s = c_take(c, n);
-    if (!s || memchr(s, 0, n)) {
-        c->bad = 1;
-        return NULL;
-    }
-    char *r = rn_malloc(n + 1);
-    memcpy(r, s, n);
-    r[n] = 0;
-    return r;
-}
-
-// ---- the GRPH section ---------------------------------------------------------------------------
-
-static int is_declared(const rn_tensor *t) { return t->role != RN_ACT; }
-
-static void put_attrs(bbuf *b, const rn_op *op) {
-    switch (op->type) {
-    case RN_OP_CONV: {
-        const rn_conv_attr *a = &op->a.conv;
-        int v[9] = {a->kh, a->kw, a->sh, a->sw, a->pt, a->pl, a->pb, a->pr, a->group};
-        for (int i = 0; i < 9; i++) b_uint(b, (uint32_t)v[i], 4);
-        break;
-    }
-    case RN_OP_BATCHNORM:
-        b_f32(b, op->a.bn.epsilon);
-        b_f32(b, op->a.bn.momentum);
-        break;
-    case RN_OP_MAXPOOL: {
-        const rn_pool_attr *a = &op->a.pool;
-        int v[8] = {a->kh, a->kw, a->sh, a->sw, a->pt, a->pl, a->pb, a->pr};
-        for (int i = 0; i < 8; i++) b_uint(b, (uint32_t)v[i], 4);
-        break;
-    }
-    case RN_OP_GEMM:
-        b_f32(b, op->a.gemm.alpha);
-        b_f32(b, op->a.gemm.beta);
-        b_uint(b, (uint32_t)op->a.gemm.trans_a, 4);
-        b_uint(b, (uint32_t)op->a.gemm.trans_b, 4);
-        break;
-    default: break;
-    }
-}
-
-static void put_graph(bbuf *b, const rn_graph *g) {
-    uint32_t nd = 0;
-    for (int i = 0; i < g->n_tensors; i++) nd += is_declared(&g->tensors[i]);
-    b_uint(b, nd, 4);
-    for (int i = 0; i < g->n_tensors; i++) {
-        const rn_tensor *t = &g->tensors[i];
-        if (!is_declared(t)) continue;
-        b_str(b, t->name);
-        b_uint(b, (uint64_t)t->role, 1);
-        b_uint(b, (uint64_t)t->trainable, 1);
-        b_uint(b, (uint64_t)t->init, 1);
-        b_uint(b, (uint64_t)t->ndim, 1);
-        for (int d = 0; d < t->ndim; d++) b_uint(b, (uint64_t)t->dims[d], 8);
-    }
-    b_uint(b, (uint64_t)g->n_ops, 4);
-    for (int k = 0; k < g->n_ops; k++) {
-        const rn_op *op = &g->ops[k];
-        b_uint(b, (uint64_t)op->type, 1);
-        b_str(b, op->name);
-        b_uint(b, (uint64_t)op->n_in, 1);
-        for (int i = 0; i < op->n_in; i++) b_str(b, g->tensors[op->in[i]].name);
-        b_str(b, g->tensors[op->out].name);
-        put_attrs(b, op);
-    }
-    b_str(b, g->tensors[g->output].name);
-}
-
-static int get_attrs(cursor *c, rn_op *op, rn_err *err) {
-    int v[9] = {0};
-    switch (op->type) {
-    case RN_OP_CONV:
-        for (int i = 0; i < 9; i++) v[i] = (int32_t)c_uint(c, 4);
-        op->a.conv = (rn_conv_attr){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]};
-        break;
-    case RN_OP_BATCHNORM:
-        op->a.bn.epsilon = c_f32(c);
-        op->a.bn.momentum = c_f32(c);
-        if (!(op->a.bn.epsilon > 0) || !(op->a.bn.momentum >= 0 && op->a.bn.momentum <= 1)) v[0] = -1;
-        break;
-    case RN_OP_MAXPOOL:
-        for (int i = 0; i < 8; i++) v[i] = (int32_t)c_uint(c, 4);
-        op->a.pool = (rn_pool_attr){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
-        break;
-    case RN_OP_GEMM:
-        op->a.gemm.alpha = c_f32(c);
-        op->a.gemm.beta = c_f32(c);
-        op->a.gemm.trans_a = (int32_t)c_uint(c, 4);
-        op->a.gemm.trans_b = (int32_t)c_uint(c, 4);
-        break;
-    default: return 0;
-    }
-    // Kernels and strides of at least 1, pads in [0, kernel): shape inference divides by strides.
-    if (op->type == RN_OP_CONV || op->type == RN_OP_MAXPOOL)
-        for (int i = 0; i < 8; i++)
-            if ((i < 4 && (v[i] < 1 || v[i] > 4096)) || (i >= 4 && (v[i] < 0 || v[i] >= v[i < 6 ? i - 4 : i - 6])))
-                v[0] = -1;
-    if (v[0] < 0 && !c->bad) return rn_fail(err, "node '%s': implausible attributes", op->name);
-    return 0;
-}
-
-static int64_t c_dims(cursor *c, int ndim, int64_t *dims) {
-    int64_t numel = 1;
-    for (int d = 0; d < ndim; d++) {
-        uint64_t v = c_uint(c, 8);
-        if (v > (1u << 30)) {
-            c->bad = 1;
-            return -1;
-        }
-        dims[d] = (int64_t)v;
-        numel *= (int64_t)v;
-        if (numel > ((int64_t)1 << 40)) {
-            c->bad = 1;
-            return -1;
-        }
-    }
-    return numel;
-}
-
-// Rebuilds the op list (parameters are left for the caller to fill).
-static int get_graph(cursor *c, rn_graph **out, rn_err *err) {
-    rn_graph *g = rn_graph_create();
-    char *name = NULL, *nm2 = NULL;
-    int rc = -1;
-    uint32_t nd = (uint32_t)c_uint(c, 4);
-    for (uint32_t i = 0; i < nd && !c->bad; i++) {
-        name = c_str(c);
-        int role = (int)c_uint(c, 1), trainable = (int)c_uint(c, 1), init = (int)c_uint(c, 1), ndim = (int)c_uint(c, 1);
-        int64_t dims[RN_MAX_DIMS] = {0};
-        if (c->bad) break;
-        if (role == RN_ACT || role > RN_STATE || init > RN_INIT_UNIFORM_FAN || ndim > RN_MAX_DIMS) {
-            rn_fail(err, "tensor '%s': invalid role, init or rank", name);
-            goto done;
-        }
-        c_dims(c, ndim, dims);
-        if (c->bad) break;
-        if (rn_graph_find(g, name) >= 0 || (role == RN_DATA && g->input >= 0)) {
-            rn_fail(err, "tensor '%s' is declared twice", name);
-            goto done;
-        }
-        int t = rn_graph_tensor(g, name, (rn_role)role, ndim, dims);
-        g->tensors[t].trainable = role == RN_PARAM && trainable;
-        g->tensors[t].init = (rn_init)init;
-        free(name);
-        name = NULL;
-    }
-    uint32_t nops = c->bad ? 0 : (uint32_t)c_uint(c, 4);
-    if (nops > (1u << 20)) c->bad = 1;
-    for (uint32_t k = 0; k < nops && !c->bad; k++) {
-        int type = (int)c_uint(c, 1);
-        name = c_str(c);
-        int n_in = (int)c_uint(c, 1);
-        if (c->bad) break;
-        if (type >= RN_OP_COUNT || n_in < 1 || n_in > RN_MAX_IN) {
-            rn_fail(err, "node '%s': invalid op type or input count", name);
-            goto done;
-        }
-        int in[RN_MAX_IN];
-        for (int i = 0; i < n_in && !c->bad; i++) {
-            nm2 = c_str(c);
-            if (!nm2) break;
-            in[i] = rn_graph_find(g, nm2);
-            if (in[i] < 0) {
-                rn_fail(err, "node '%s': input '%s' is neither declared nor produced earlier", name, nm2);
-                goto done;
-            }
-            free(nm2);
-            nm2 = NULL;
-        }
-        nm2 = c_str(c);
-        if (c->bad) break;
-        if (rn_graph_find(g, nm2) >= 0) {
-            rn_fail(err, "node '%s': output '%s' is produced twice", name, nm2);
-            goto done;
-        }
-        int o = rn_graph_op(g, (rn_op_type)type, name, in, n_in, nm2);
-        if (get_attrs(c, &g->ops[o], err)) goto done;
-        free(name);
-        free(nm2);
-        name = nm2 = NULL;
-    }
-    free(name);
-    free(nm2);
-    nm2 = NULL;
-    name = c->bad ? NULL : c_str(c);
-    if (c->bad) {
-        rn_fail(err, "graph section is truncated");
-        goto done;
-    }
-    g->output = rn_graph_find(g, name);
-    if (g->output < 0 || g->tensors[g->output].role != RN_ACT) {
-        rn_fail(err, "graph output '%s' is not produced by any node", name);
-        goto done;
-    }
-    if (rn_graph_finalize(g, err)) goto done;
-    *out = g;
-    g = NULL;
-    rc = 0;
-done:
-    free(name);
-    free(nm2);
-    rn_graph_destroy(g);
-    return rc;
+    return crc;
 }
 
 // ---- saving -------------------------------------------------------------------------------------
@@ -304,30 +48,8 @@ typedef struct wfile {
 
 static void w_put(wfile *w, const void *p, size_t n) {
     if (w->fail || n == 0) return;
-    const unsigned char *s = p;
-    for (size_t done = 0; done < n;) {
-        size_t k = n - done < (1u << 30) ? n - done : (1u << 30);
-        w->crc = crc32(w->crc, s + done, (uInt)k);
-        done += k;
-    }
+    w->crc = crc_of(w->crc, p, n);
     if (fwrite(p, 1, n, w->f) != n) w->fail = 1;
-}
-
-static void w_floats(wfile *w, const float *x, size_t n) {
-    if (host_le()) {
-        w_put(w, x, n * sizeof(float));
-        return;
-    }
-    unsigned char tmp[4096];
-    for (size_t i = 0; i < n; i += 1024) {
-        size_t k = n - i < 1024 ? n - i : 1024;
-        for (size_t j = 0; j < k; j++) {
-            uint32_t u;
-            memcpy(&u, &x[i + j], 4);
-            for (int b = 0; b < 4; b++) tmp[4 * j + (size_t)b] = (unsigned char)(u >> (8 * b));
-        }
-        w_put(w, tmp, 4 * k);
-    }
 }
 
 static void w_uint(wfile *w, uint64_t v, int bytes) {
@@ -336,6 +58,20 @@ static void w_uint(wfile *w, uint64_t v, int bytes) {
     w_put(w, t, (size_t)bytes);
 }
 
+static void w_floats(wfile *w, const float *x, size_t n) {
+    if (rn_host_le()) {
+        w_put(w, x, n * sizeof(float));
+        return;
+    }
+    unsigned char tmp[4096];
+    for (size_t i = 0; i < n; i += 1024) {
+        size_t k = n - i < 1024 ? n - i : 1024;
+        rn_le_f32_encode(tmp, x + i, k);
+        w_put(w, tmp, 4 * k);
+    }
+}
+
+static int saves_value(const rn_tensor *t) { return t->role == RN_PARAM || t->role == RN_STATE; }
 static int saves_momentum(const rn_tensor *t) { return t->role == RN_PARAM && t->trainable; }
 
 static size_t entry_bytes(const rn_tensor *t) {
@@ -366,54 +102,60 @@ static void sync_dir(const char *path) {
 int rn_checkpoint_save(const char *path, const rn_graph *g, const float *momentum, const char *meta,
                        rn_err *err) {
     if (!meta) meta = "";
-    for (int i = 0; i < g->n_tensors; i++)
-        if (strlen(g->tensors[i].name) > MAX_NAME)
-            return rn_fail(err, "%s: tensor name longer than %d bytes", path, MAX_NAME);
-    bbuf gb = {0};
-    put_graph(&gb, g);
+    const char *why = rn_ckpt_graph_unwritable(g);
+    // What the reader would refuse is not written: each metadata line must be key=value.
+    for (const char *l = meta; !why && *l;) {
+        size_t n = strcspn(l, "\n");
+        const char *eq = memchr(l, '=', n);
+        if (n > 0 && (!eq || eq == l)) why = "a metadata line is not key=value";
+        l += n + (l[n] == '\n');
+    }
+    if (why) return rn_fail(err, "%s: cannot write the checkpoint: %s", path, why);
+    rn_bw gb = {0};
+    rn_ckpt_graph_encode(&gb, g);
     uint32_t count = 0;
     uint64_t tens = 4;
     for (int i = 0; i < g->n_tensors; i++) {
         const rn_tensor *t = &g->tensors[i];
-        if (t->role != RN_PARAM && t->role != RN_STATE) continue;
+        if (!saves_value(t)) continue;
         count++, tens += entry_bytes(t);
         if (momentum && saves_momentum(t)) count++, tens += entry_bytes(t);
     }
     size_t ml = strlen(meta);
-    uint64_t total = HEADER_BYTES + 3 * SECTION_BYTES + ml + gb.n + tens + 4;
+    uint64_t total = HEADER_BYTES + N_SECTIONS * SECTION_BYTES + ml + gb.n + tens + 4;
 
     size_t pl = strlen(path) + 32;
     char *tmp = rn_malloc(pl);
-    snprintf(tmp, pl, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(tmp, pl, "%s" TMP_SUFFIX "%ld", path, (long)getpid());
     wfile w = {fopen(tmp, "wb"), crc32(0L, Z_NULL, 0), 0};
     if (!w.f) {
         int e = errno;
         free(tmp);
-        free(gb.p);
+        rn_bw_free(&gb);
         return rn_fail(err, "%s: cannot write checkpoint: %s", path, strerror(e));
     }
     w_put(&w, MAGIC, 8);
     w_uint(&w, RN_CKPT_VERSION, 4);
     w_uint(&w, 0, 4);
     w_uint(&w, total, 8);
-    w_put(&w, "META", 4);
+    w_put(&w, SECTIONS[0], 4);
     w_uint(&w, ml, 8);
     w_put(&w, meta, ml);
-    w_put(&w, "GRPH", 4);
+    w_put(&w, SECTIONS[1], 4);
     w_uint(&w, gb.n, 8);
     w_put(&w, gb.p, gb.n);
-    w_put(&w, "TENS", 4);
+    w_put(&w, SECTIONS[2], 4);
     w_uint(&w, tens, 8);
     w_uint(&w, count, 4);
     for (int i = 0; i < g->n_tensors; i++) {
         const rn_tensor *t = &g->tensors[i];
-        if (t->role != RN_PARAM && t->role != RN_STATE) continue;
+        if (!saves_value(t)) continue;
         w_entry(&w, t, RN_CKPT_VALUE, t->data);
         if (momentum && saves_momentum(t)) w_entry(&w, t, RN_CKPT_MOMENTUM, momentum + t->offset);
     }
     uint32_t crc = (uint32_t)w.crc;
     w_uint(&w, crc, 4);
-    free(gb.p);
+    rn_bw_free(&gb);
     int e = 0;
     if (w.fail || fflush(w.f) != 0 || fsync(fileno(w.f)) != 0) e = errno ? errno : EIO;
     if (fclose(w.f) != 0 && !e) e = errno;
@@ -427,6 +169,44 @@ int rn_checkpoint_save(const char *path, const rn_graph *g, const float *momentu
     free(tmp);
     sync_dir(path);
     return 0;
+}
+
+// The PID in a file name "NAME.ckpt.tmp.PID" (decimal, no sign or leading zero), else -1.
+static long tmp_pid(const char *name) {
+    static const char tail[] = ".ckpt" TMP_SUFFIX;
+    const size_t tl = sizeof tail - 1;
+    const char *dot = strrchr(name, '.');
+    if (!dot || (size_t)(dot + 1 - name) <= tl || memcmp(dot + 1 - tl, tail, tl) != 0) return -1;
+    const char *d = dot + 1;
+    size_t nd = strspn(d, "0123456789");
+    if (nd == 0 || nd > 9 || d[nd] != 0 || d[0] == '0') return -1;
+    return strtol(d, NULL, 10);
+}
+
+int rn_checkpoint_remove_stale(const char *dir, int *removed, uint64_t *bytes, rn_err *err) {
+    *removed = 0;
+    *bytes = 0;
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 0 : rn_fail(err, "%s: cannot list the folder: %s", dir, strerror(errno));
+    int rc = 0;
+    for (struct dirent *de; !rc && (de = readdir(d));) {
+        long pid = tmp_pid(de->d_name);
+        // Alive, or someone else's (EPERM): kept. Only a process that no longer exists is stale.
+        if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        size_t n = strlen(dir) + strlen(de->d_name) + 2;
+        char *p = rn_malloc(n);
+        snprintf(p, n, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (unlink(p) != 0)
+                rc = rn_fail(err, "%s: cannot remove this stale temporary checkpoint: %s", p, strerror(errno));
+            else
+                (*removed)++, *bytes += (uint64_t)st.st_size;
+        }
+        free(p);
+    }
+    closedir(d);
+    return rc;
 }
 
 // ---- reading ------------------------------------------------------------------------------------
@@ -444,56 +224,139 @@ void rn_ckpt_free(rn_ckpt *c) {
 }
 
 static int parse_meta(rn_ckpt *c, const unsigned char *p, size_t n, rn_err *err) {
-    if (memchr(p, 0, n)) return rn_fail(err, "%s: metadata holds a NUL byte", c->path);
-    size_t lines = 0;
+    RN_CHECK(!c->meta_key);  // one META section per file (parse_sections)
+    if (memchr(p, 0, n)) return rn_fail(err, "%s: META: the metadata holds a NUL byte", c->path);
+    size_t lines = 1;
     for (size_t i = 0; i < n; i++) lines += p[i] == '\n';
-    c->meta_key = rn_calloc(lines + 1, sizeof(char *));
-    c->meta_val = rn_calloc(lines + 1, sizeof(char *));
-    for (size_t i = 0; i < n;) {
+    c->meta_key = rn_calloc(lines, sizeof(char *));
+    c->meta_val = rn_calloc(lines, sizeof(char *));
+    size_t line = 1;
+    for (size_t i = 0; i < n; line++) {
         const unsigned char *nl = memchr(p + i, '\n', n - i);
         size_t e = nl ? (size_t)(nl - p) : n;
         const unsigned char *eq = memchr(p + i, '=', e - i);
-        if (e > i && eq) {
+        if (e > i && (!eq || eq == p + i))
+            return rn_fail(err, "%s: META: line %zu is not key=value", c->path, line);
+        if (e > i) {
             size_t kl = (size_t)(eq - (p + i)), vl = e - i - kl - 1;
             char *k = rn_malloc(kl + 1), *v = rn_malloc(vl + 1);
             memcpy(k, p + i, kl), k[kl] = 0;
             memcpy(v, eq + 1, vl), v[vl] = 0;
             c->meta_key[c->n_meta] = k;
             c->meta_val[c->n_meta++] = v;
-        } else if (e > i) {
-            return rn_fail(err, "%s: metadata line without '='", c->path);
         }
         i = e + 1;
     }
     return 0;
 }
 
-static int parse_tensors(rn_ckpt *c, cursor *cur, rn_err *err) {
-    uint32_t n = (uint32_t)c_uint(cur, 4);
-    // Each entry takes at least 4 bytes, which bounds the allocation by the file size.
-    if (cur->bad || (size_t)n > (cur->n - cur->pos) / 4) return rn_fail(err, "%s: tensor section is truncated", c->path);
+static int entry_cmp(const void *a, const void *b) {
+    const rn_ckpt_entry *x = a, *y = b;
+    int s = strcmp(x->name, y->name);
+    return s ? s : x->kind - y->kind;
+}
+
+static const char *kind_name(int kind) { return kind == RN_CKPT_VALUE ? "tensor" : "momentum buffer of"; }
+
+static int parse_tensors(rn_ckpt *c, rn_br *cur, rn_err *err) {
+    RN_CHECK(!c->entries);  // one TENS section per file (parse_sections)
+    uint32_t n = (uint32_t)rn_br_uint(cur, 4);
+    // An entry takes at least 8 bytes (empty name, kind, rank 0, one float), which bounds the
+    // array by the section's size before it is allocated.
+    if (cur->bad) return rn_fail(err, "%s: TENS: truncated before the count", c->path);
+    if (n > 2 * RN_CKPT_MAX_TENSORS || n > rn_br_left(cur) / 8)
+        return rn_fail(err, "%s: TENS: %u entries do not fit in its %zu bytes (or exceed %d)", c->path, n,
+                       rn_br_left(cur), 2 * RN_CKPT_MAX_TENSORS);
     c->entries = rn_calloc((size_t)n + 1, sizeof *c->entries);
     for (uint32_t i = 0; i < n; i++) {
         rn_ckpt_entry *e = &c->entries[c->n_entries];
-        e->name = c_str(cur);
-        e->kind = (int)c_uint(cur, 1);
-        e->ndim = (int)c_uint(cur, 1);
-        if (cur->bad) {
-            free(e->name);
-            break;
-        }
+        const char *why = rn_br_str(cur, RN_CKPT_MAX_STR, &e->name);
+        if (why) return rn_fail(err, "%s: TENS: the name of entry #%u %s", c->path, i, why);
         c->n_entries++;
-        if (e->ndim > RN_MAX_DIMS || e->kind > RN_CKPT_MOMENTUM)
-            return rn_fail(err, "%s: tensor '%s': invalid rank or kind", c->path, e->name);
-        int64_t numel = c_dims(cur, e->ndim, e->dims);
-        if (cur->bad || (uint64_t)numel > (cur->n - cur->pos) / 4) {
-            cur->bad = 1;
-            break;
-        }
+        e->kind = (int)rn_br_uint(cur, 1);
+        e->ndim = (int)rn_br_uint(cur, 1);
+        uint64_t numel = 0;
+        if (cur->bad) return rn_fail(err, "%s: TENS: tensor '%s' is truncated", c->path, e->name);
+        if (e->kind != RN_CKPT_VALUE && e->kind != RN_CKPT_MOMENTUM)
+            return rn_fail(err, "%s: TENS: tensor '%s': kind %d is neither 0 (value) nor 1 (momentum)", c->path,
+                           e->name, e->kind);
+        if (e->ndim > RN_MAX_DIMS)
+            return rn_fail(err, "%s: TENS: tensor '%s': rank %d exceeds %d", c->path, e->name, e->ndim, RN_MAX_DIMS);
+        if ((why = rn_br_dims(cur, e->ndim, e->dims, &numel)))
+            return rn_fail(err, "%s: TENS: tensor '%s': its dimensions %s", c->path, e->name, why);
+        if (numel > rn_br_left(cur) / 4)
+            return rn_fail(err, "%s: TENS: tensor '%s' declares %llu bytes of data, the section holds %zu more",
+                           c->path, e->name, (unsigned long long)numel * 4, rn_br_left(cur));
         e->numel = (size_t)numel;
-        e->data = c_take(cur, e->numel * 4);
+        e->data = rn_br_take(cur, e->numel * 4);
     }
-    if (cur->bad) return rn_fail(err, "%s: tensor section is truncated", c->path);
+    if (rn_br_left(cur)) return rn_fail(err, "%s: TENS: %zu bytes after the last entry", c->path, rn_br_left(cur));
+    qsort(c->entries, (size_t)c->n_entries, sizeof *c->entries, entry_cmp);
+    for (int i = 1; i < c->n_entries; i++)
+        if (!entry_cmp(&c->entries[i - 1], &c->entries[i]))
+            return rn_fail(err, "%s: TENS: %s '%s' is stored twice", c->path, kind_name(c->entries[i].kind),
+                           c->entries[i].name);
+    return 0;
+}
+
+static void show_tag(const unsigned char *t, char out[17]) {
+    int printable = 1;
+    for (int i = 0; i < 4; i++) printable &= t[i] >= 0x20 && t[i] < 0x7f;
+    if (printable) snprintf(out, 17, "%c%c%c%c", t[0], t[1], t[2], t[3]);
+    else snprintf(out, 17, "\\x%02x\\x%02x\\x%02x\\x%02x", t[0], t[1], t[2], t[3]);
+}
+
+static int parse_sections(rn_ckpt *c, rn_err *err) {
+    rn_br cur = rn_br_make(c->buf, c->size - 4);
+    rn_br_take(&cur, HEADER_BYTES);
+    int next = 0;
+    while (rn_br_left(&cur) > 0) {
+        size_t at = cur.pos;
+        const unsigned char *tag = rn_br_take(&cur, 4);
+        uint64_t len = rn_br_uint(&cur, 8);
+        if (cur.bad) return rn_fail(err, "%s: truncated section header at byte %zu", c->path, at);
+        int k = 0;
+        while (k < N_SECTIONS && memcmp(tag, SECTIONS[k], 4) != 0) k++;
+        char shown[17];
+        show_tag(tag, shown);
+        if (k == N_SECTIONS)
+            return rn_fail(err, "%s: unknown section '%s' at byte %zu (version %u has META, GRPH and TENS only)",
+                           c->path, shown, at, c->version);
+        if (k < next) return rn_fail(err, "%s: a second %s section at byte %zu", c->path, shown, at);
+        if (k > next)
+            return rn_fail(err, "%s: checkpoint lacks its %s section (%s comes first, at byte %zu)", c->path,
+                           SECTIONS[next], shown, at);
+        if (len > rn_br_left(&cur))
+            return rn_fail(err, "%s: section %s at byte %zu is truncated: it declares %llu bytes, %zu remain",
+                           c->path, shown, at, (unsigned long long)len, rn_br_left(&cur));
+        rn_br sec = rn_br_make(cur.p + cur.pos, (size_t)len);
+        cur.pos += (size_t)len;
+        if (k == 0 && parse_meta(c, sec.p, sec.n, err)) return -1;
+        if (k == 1) c->graph = sec.p, c->graph_len = sec.n;
+        if (k == 2 && parse_tensors(c, &sec, err)) return -1;
+        next = k + 1;
+    }
+    if (next < N_SECTIONS) return rn_fail(err, "%s: checkpoint lacks its %s section", c->path, SECTIONS[next]);
+    return 0;
+}
+
+// The header, read before the file is: nothing of the file's size is allocated for a file that
+// is no checkpoint of a version this build reads, or whose size disagrees with its header.
+static int check_header(const char *path, const unsigned char *h, size_t got, size_t size, uint32_t *version,
+                        rn_err *err) {
+    if (got < 8 || memcmp(h, MAGIC, 8) != 0) return rn_fail(err, "%s: not a resnet.c checkpoint (bad magic number)", path);
+    if (got < HEADER_BYTES || size < HEADER_BYTES + 4) return rn_fail(err, "%s: truncated checkpoint (%zu bytes)", path, size);
+    rn_br c = rn_br_make(h + 8, HEADER_BYTES - 8);
+    *version = (uint32_t)rn_br_uint(&c, 4);
+    uint32_t flags = (uint32_t)rn_br_uint(&c, 4);
+    uint64_t total = rn_br_uint(&c, 8);
+    if (*version != 1 && *version != 2)
+        return rn_fail(err, "%s: checkpoint format version %u is not supported (this build reads versions 1 and 2)",
+                       path, *version);
+    if (flags != 0) return rn_fail(err, "%s: header flags 0x%x are unknown to format version %u", path, flags, *version);
+    if (total != size)
+        return rn_fail(err, "%s: truncated or damaged checkpoint: %zu bytes, the header says %llu", path, size,
+                       (unsigned long long)total);
     return 0;
 }
 
@@ -507,81 +370,32 @@ int rn_ckpt_read(const char *path, rn_ckpt **out, rn_err *err) {
         return rn_fail(err, "%s: not a regular file", path);
     }
     size_t size = (size_t)st.st_size;
+    unsigned char head[HEADER_BYTES];
+    uint32_t version = 0;
+    size_t got = fread(head, 1, HEADER_BYTES, f);
+    if (check_header(path, head, got, size, &version, err)) {
+        fclose(f);
+        return -1;
+    }
+    unsigned char *buf = malloc(size);  // not rn_malloc: a file too large for memory is an error, not an abort
+    if (!buf) {
+        fclose(f);
+        return rn_fail(err, "%s: cannot allocate %zu bytes to read the checkpoint", path, size);
+    }
+    memcpy(buf, head, HEADER_BYTES);
+    got = HEADER_BYTES + fread(buf + HEADER_BYTES, 1, size - HEADER_BYTES, f);
+    fclose(f);
     rn_ckpt *c = rn_calloc(1, sizeof *c);
     c->path = rn_strdup(path);
-    c->buf = rn_malloc(size + 1);
+    c->buf = buf;
     c->size = size;
-    size_t got = fread(c->buf, 1, size, f);
-    fclose(f);
+    c->version = version;
     int rc = -1;
-    cursor cur = {c->buf, size, 0, 0};
-    if (got != size) {
-        rn_fail(err, "%s: read error", path);
-        goto done;
-    }
-    if (size < 8 || memcmp(c->buf, MAGIC, 8) != 0) {
-        rn_fail(err, "%s: not a resnet.c checkpoint (bad magic number)", path);
-        goto done;
-    }
-    if (size < HEADER_BYTES + 4) {
-        rn_fail(err, "%s: truncated checkpoint (%zu bytes)", path, size);
-        goto done;
-    }
-    c_take(&cur, 8);
-    c->version = (uint32_t)c_uint(&cur, 4);
-    c_uint(&cur, 4);  // flags: none defined in version 1
-    uint64_t total = c_uint(&cur, 8);
-    if (c->version != RN_CKPT_VERSION) {
-        rn_fail(err, "%s: checkpoint format version %u is not supported (this build reads version %d)", path,
-                c->version, RN_CKPT_VERSION);
-        goto done;
-    }
-    if (total != size) {
-        rn_fail(err, "%s: truncated or damaged checkpoint: %zu bytes, the header says %llu", path, size,
-                (unsigned long long)total);
-        goto done;
-    }
     uint32_t want = 0;
-    for (int i = 0; i < 4; i++) want |= (uint32_t)c->buf[size - 4 + (size_t)i] << (8 * i);
-    uLong crc = crc32(0L, Z_NULL, 0);
-    for (size_t done = 0; done < size - 4;) {
-        size_t k = size - 4 - done < (1u << 30) ? size - 4 - done : (1u << 30);
-        crc = crc32(crc, c->buf + done, (uInt)k);
-        done += k;
-    }
-    if ((uint32_t)crc != want) {
-        rn_fail(err, "%s: corrupt checkpoint (CRC mismatch)", path);
-        goto done;
-    }
-    cur.n = size - 4;
-    int seen = 0;
-    while (cur.pos < cur.n) {
-        const unsigned char *tag = c_take(&cur, 4);
-        uint64_t len = c_uint(&cur, 8);
-        if (cur.bad || len > cur.n - cur.pos) {
-            rn_fail(err, "%s: section is truncated", path);
-            goto done;
-        }
-        cursor sec = {cur.p + cur.pos, (size_t)len, 0, 0};
-        cur.pos += (size_t)len;
-        if (memcmp(tag, "META", 4) == 0) {
-            if (parse_meta(c, sec.p, sec.n, err)) goto done;
-            seen |= 1;
-        } else if (memcmp(tag, "GRPH", 4) == 0) {
-            c->graph = sec.p;
-            c->graph_len = sec.n;
-            seen |= 2;
-        } else if (memcmp(tag, "TENS", 4) == 0) {
-            if (parse_tensors(c, &sec, err)) goto done;
-            seen |= 4;
-        }  // unknown sections are skipped: later writers may add some
-    }
-    if (seen != 7) {
-        rn_fail(err, "%s: checkpoint lacks its %s section", path, !(seen & 1) ? "META" : !(seen & 2) ? "GRPH" : "TENS");
-        goto done;
-    }
-    rc = 0;
-done:
+    for (int i = 0; i < 4; i++) want |= (uint32_t)buf[size - 4 + (size_t)i] << (8 * i);
+    if (got != size) rn_fail(err, "%s: read error", path);
+    else if ((uint32_t)crc_of(crc32(0L, Z_NULL, 0), buf, size - 4) != want) rn_fail(err, "%s: corrupt checkpoint (CRC mismatch)", path);
+    else rc = parse_sections(c, err);
     if (rc) {
         rn_ckpt_free(c);
         return -1;
@@ -597,22 +411,11 @@ const char *rn_ckpt_meta(const rn_ckpt *c, const char *key) {
 }
 
 const rn_ckpt_entry *rn_ckpt_find(const rn_ckpt *c, const char *name, int kind) {
-    for (int i = 0; i < c->n_entries; i++)
-        if (c->entries[i].kind == kind && strcmp(c->entries[i].name, name) == 0) return &c->entries[i];
-    return NULL;
+    rn_ckpt_entry key = {.name = (char *)name, .kind = kind};
+    return c->n_entries ? bsearch(&key, c->entries, (size_t)c->n_entries, sizeof key, entry_cmp) : NULL;
 }
 
-void rn_ckpt_entry_read(const rn_ckpt_entry *e, float *dst) {
-    if (host_le()) {
-        memcpy(dst, e->data, e->numel * 4);
-        return;
-    }
-    for (size_t i = 0; i < e->numel; i++) {
-        uint32_t u = 0;
-        for (int b = 0; b < 4; b++) u |= (uint32_t)e->data[4 * i + (size_t)b] << (8 * b);
-        memcpy(&dst[i], &u, 4);
-    }
-}
+void rn_ckpt_entry_read(const rn_ckpt_entry *e, float *dst) { rn_le_f32_decode(dst, e->data, e->numel); }
 
 static int same_shape(const rn_ckpt_entry *e, const rn_tensor *t) {
     if (e->ndim != t->ndim) return 0;
@@ -621,37 +424,51 @@ static int same_shape(const rn_ckpt_entry *e, const rn_tensor *t) {
     return 1;
 }
 
-static int load_kind(const rn_ckpt *c, const rn_graph *g, int kind, float *base, rn_err *err) {
+// Every tensor of g that a `kind` entry must exist for has one of the same shape. Run before the
+// arena exists, this bounds it by the file: the op list alone cannot make the reader allocate.
+static int check_kind(const rn_ckpt *c, const rn_graph *g, int kind, rn_err *err) {
     for (int i = 0; i < g->n_tensors; i++) {
         const rn_tensor *t = &g->tensors[i];
-        int want = kind == RN_CKPT_VALUE ? (t->role == RN_PARAM || t->role == RN_STATE) : saves_momentum(t);
-        if (!want) continue;
+        if (!(kind == RN_CKPT_VALUE ? saves_value(t) : saves_momentum(t))) continue;
         const rn_ckpt_entry *e = rn_ckpt_find(c, t->name, kind);
-        const char *what = kind == RN_CKPT_VALUE ? "tensor" : "momentum buffer of";
-        if (!e) return rn_fail(err, "%s: %s '%s' is missing", c->path, what, t->name);
-        if (!same_shape(e, t)) return rn_fail(err, "%s: %s '%s' has another shape than the network's", c->path, what, t->name);
-        rn_ckpt_entry_read(e, base + t->offset);
+        if (!e) return rn_fail(err, "%s: TENS: %s '%s' is missing", c->path, kind_name(kind), t->name);
+        if (!same_shape(e, t))
+            return rn_fail(err, "%s: TENS: %s '%s' has another shape than the network's", c->path, kind_name(kind),
+                           t->name);
     }
     return 0;
 }
 
+static void load_kind(const rn_ckpt *c, const rn_graph *g, int kind, float *base) {
+    for (int i = 0; i < g->n_tensors; i++) {
+        const rn_tensor *t = &g->tensors[i];
+        if (kind == RN_CKPT_VALUE ? saves_value(t) : saves_momentum(t))
+            rn_ckpt_entry_read(rn_ckpt_find(c, t->name, kind), base + t->offset);
+    }
+}
+
 int rn_ckpt_build_graph(const rn_ckpt *c, rn_graph **out, rn_err *err) {
     *out = NULL;
-    cursor cur = {c->graph, c->graph_len, 0, 0};
     rn_graph *g = NULL;
     rn_err e;
-    if (get_graph(&cur, &g, &e)) return rn_fail(err, "%s: %s", c->path, e.msg);
-    if (load_kind(c, g, RN_CKPT_VALUE, g->arena, err)) {
+    if (rn_ckpt_graph_decode(c->graph, c->graph_len, c->version, &g, &e)) return rn_fail(err, "%s: %s", c->path, e.msg);
+    // The op contract (input counts and roles, shapes) is rn_graph_finalize's, as for every source.
+    int rc = check_kind(c, g, RN_CKPT_VALUE, err);
+    if (!rc && rn_graph_finalize(g, &e)) rc = rn_fail(err, "%s: %s", c->path, e.msg);
+    if (rc) {
         rn_graph_destroy(g);
         return -1;
     }
+    load_kind(c, g, RN_CKPT_VALUE, g->arena);
     g->version++;
     *out = g;
     return 0;
 }
 
 int rn_ckpt_load_momentum(const rn_ckpt *c, const rn_graph *g, float *momentum, rn_err *err) {
-    return load_kind(c, g, RN_CKPT_MOMENTUM, momentum, err);
+    if (check_kind(c, g, RN_CKPT_MOMENTUM, err)) return -1;
+    load_kind(c, g, RN_CKPT_MOMENTUM, momentum);
+    return 0;
 }
 
 int rn_checkpoint_load_model(const char *path, rn_graph **out, rn_err *err) {

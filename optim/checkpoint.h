@@ -1,24 +1,18 @@
 // checkpoint.h — our own versioned checkpoint format: the network (op list and every parameter and
 // BN running statistic), SGD momentum buffers and the trainer's state, checked by a CRC.
 //
-// Layout, version 1, all integers and floats little-endian:
-//   header   magic "\x89RNCKPT\n" (8 bytes), u32 version = 1, u32 flags = 0, u64 file size
-//   sections tag (4 bytes) + u64 payload length + payload, in this order:
-//     "META"  text, one "key=value" per line: model options ("model.*") and the trainer's state
-//     "GRPH"  the op list: u32 count of declared tensors (graph input, parameters, statistics), each
-//             str name, u8 role, u8 trainable, u8 init, u8 ndim, i64 dims[ndim]; u32 op count, each
-//             u8 type, str name, u8 n_in, str input names[n_in], str output name, attributes (Conv
-//             9 x i32, BatchNormalization 2 x f32, MaxPool 8 x i32, Gemm 2 x f32 + 2 x i32, else
-//             none); str name of the graph output
-//     "TENS"  u32 count, each str name, u8 kind (0 value, 1 momentum), u8 ndim, i64 dims[ndim],
-//             f32 data[product of dims]
-//   trailer  u32 zlib crc32 of every byte before it
-// (str = u16 length + bytes.) The op list makes a checkpoint self-contained: any graph, including
-// one imported from ONNX with foreign tensor names, is rebuilt without the config that made it.
+// The byte layout, its sections and its version history are in docs/TRAINING.md ("Checkpoint
+// format"). Version 2 (written) names op types, tensor roles and init kinds as strings; version 1
+// (still read) stored them as enum indices, mapped through a frozen table (optim/ckpt_graph.c).
+// The code is in three parts: optim/ckpt_bytes.c (bounded little-endian codec),
+// optim/ckpt_graph.c (GRPH section) and optim/checkpoint.c (files, sections, loading).
 //
 // Saving is atomic: a temporary file in the same folder is written, fsync'ed and renamed over the
 // target, and the folder is fsync'ed, so a crash at any moment leaves the previous file intact.
-// Reading checks magic, version, size and CRC before parsing, and every length while parsing.
+// Reading trusts nothing before the magic, version, size and CRC checks; then every section, count,
+// length, string and enum value is checked, and every declared size is bounded by the bytes the
+// file holds before anything of that size is allocated. Errors name the file and the section,
+// tensor or node.
 #ifndef RN_OPTIM_CHECKPOINT_H
 #define RN_OPTIM_CHECKPOINT_H
 
@@ -27,8 +21,9 @@
 
 #include "src/graph.h"
 
-#define RN_CKPT_VERSION 1
+#define RN_CKPT_VERSION 2  // written; versions 1 and 2 are read
 
+// TENS entry kinds: values of the file format itself (written as these bytes), not of any enum.
 enum { RN_CKPT_VALUE = 0, RN_CKPT_MOMENTUM = 1 };
 
 // Writes every PARAM and STATE tensor of g; and, when momentum is not NULL (arena offsets, as
@@ -57,7 +52,7 @@ typedef struct rn_ckpt {
     const unsigned char *graph;   // GRPH payload inside buf
     size_t graph_len;
     int n_entries;
-    rn_ckpt_entry *entries;       // (n_entries)
+    rn_ckpt_entry *entries;       // (n_entries) sorted by name, then kind
 } rn_ckpt;
 
 int rn_ckpt_read(const char *path, rn_ckpt **out, rn_err *err);
@@ -75,5 +70,11 @@ int rn_ckpt_load_momentum(const rn_ckpt *c, const rn_graph *g, float *momentum, 
 
 // The model alone, from a checkpoint file (resnet-export, resnet-predict, fine-tuning).
 int rn_checkpoint_load_model(const char *path, rn_graph **out, rn_err *err);
+
+// Removes from folder dir the temporaries "NAME.ckpt.tmp.PID" that a save killed midway left behind
+// (a ResNet-50 one is ~200 MB): only regular files with exactly that name pattern whose process is
+// gone (kill(PID, 0) fails with ESRCH). A live PID's file (another run saving into the same folder,
+// or this process) is kept. *removed, *bytes: what was removed. A missing folder is no error.
+int rn_checkpoint_remove_stale(const char *dir, int *removed, uint64_t *bytes, rn_err *err);
 
 #endif

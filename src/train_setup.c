@@ -125,7 +125,14 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     r->labels = rn_malloc((size_t)M * sizeof(int32_t));
     r->pad = rn_malloc_aligned((size_t)r->EB * 3 * (size_t)r->S * (size_t)r->S * sizeof(float));
     r->base_lr = rn_sgd_scaled_lr(&c->optim, (int64_t)r->B * c->train.accum_steps);
-    return mkdir_p(r->dir, err);
+    if (mkdir_p(r->dir, err)) return -1;
+    int removed;
+    uint64_t bytes;
+    if (rn_checkpoint_remove_stale(r->dir, &removed, &bytes, err)) return -1;
+    if (removed)
+        rn_progress_note(&r->prog, "removed %d temporary checkpoint file(s) that killed runs left in %s (%.1f MB)",
+                         removed, r->dir, (double)bytes / 1e6);
+    return 0;
 }
 
 void rn_run_teardown(rn_run *r) {

@@ -7,45 +7,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "optim/checkpoint.h"
 #include "optim/finetune.h"
 #include "src/resnet.h"
 #include "src/rng.h"
 #include "tests/check.h"
+#include "tests/ckpt_craft.h"
 #include "tests/test_data_util.h"
 
 static char dir[256];
-
-static rn_graph *tiny(int classes, uint64_t seed) {
-    rn_model_opts m = rn_model_opts_default();
-    m.depth = 0, m.n_stages = 2, m.blocks[0] = m.blocks[1] = 1, m.bottleneck = 0, m.width = 16, m.stem_small = 1;
-    m.input_size = 16, m.num_classes = classes, m.version = 2;
-    rn_graph *g;
-    rn_err e;
-    if (rn_resnet_build(&m, &g, &e)) {
-        fprintf(stderr, "%s\n", e.msg);
-        abort();
-    }
-    rn_graph_init_params(g, seed);
-    // Running statistics away from their 0/1 init, so a lost one shows.
-    for (int i = 0; i < g->n_tensors; i++)
-        if (g->tensors[i].role == RN_STATE)
-            for (size_t j = 0; j < rn_tensor_numel(&g->tensors[i]); j++) g->tensors[i].data[j] += 0.25f + 0.001f * (float)j;
-    return g;
-}
-
-static unsigned char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(*n + 1);
-    if (fread(b, 1, *n, f) != *n) abort();
-    fclose(f);
-    return b;
-}
 
 static void expect_refused(const char *path, const char *want, const char *what) {
     rn_ckpt *c = NULL;
@@ -58,11 +29,6 @@ static void expect_refused(const char *path, const char *want, const char *what)
     rn_ckpt_free(c);
     rn_graph_destroy(g);
 }
-
-static void put_le32(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static void fix_crc(unsigned char *b, size_t n) { put_le32(b + n - 4, (uint32_t)crc32(0L, b, (uInt)(n - 4))); }
 
 static void test_roundtrip(void) {
     rn_graph *g = tiny(4, 7);
@@ -153,10 +119,10 @@ static void test_refusals(void) {
     expect_refused(bad, "CRC", "flipped bit");
     // Wrong version (with a valid CRC, so the version check itself speaks).
     memcpy(m, b, n);
-    put_le32(m + 8, 2);
+    put_le32(m + 8, 3);
     fix_crc(m, n);
     write_bytes(bad, m, n);
-    expect_refused(bad, "version 2 is not supported", "version 2");
+    expect_refused(bad, "version 3 is not supported", "version 3");
     // Not a checkpoint at all.
     write_bytes(bad, "hello, world\n", 13);
     expect_refused(bad, "not a resnet.c checkpoint", "text file");

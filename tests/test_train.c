@@ -175,7 +175,15 @@ static void test_resume(void) {
     CHECK(train("B", NULL, stop7, 1, &e) == RN_TRAIN_STOPPED, "B stops mid-epoch: %s", e.msg);
     CHECK(train("B", "B/last.ckpt", stop12, 1, &e) == RN_TRAIN_STOPPED, "B stops at the end of epoch 1: %s", e.msg);
     CHECK(train("B", "B", stop21, 1, &e) == RN_TRAIN_STOPPED, "B stops in epoch 2: %s", e.msg);
+    // A temporary that a killed save left behind (its PID gone) is removed when a run starts there.
+    pid_t dead = fork();
+    if (dead == 0) _exit(0);
+    waitpid(dead, NULL, 0);
+    char stale[600];
+    snprintf(stale, sizeof stale, "%s/B/last.ckpt.tmp.%ld", dir, (long)dead);
+    write_bytes(stale, "partial", 7);
     CHECK(train("B", "B/last.ckpt", NULL, 0, &e) == RN_TRAIN_DONE, "B finishes: %s", e.msg);
+    CHECK(access(stale, F_OK) != 0, "stale temporary checkpoint of a dead process removed at the start");
     expect_same_ckpt("A/last.ckpt", "B/last.ckpt", "stopped 3x and resumed vs uninterrupted");
     expect_same_ckpt("A/best.ckpt", "B/best.ckpt", "best.ckpt");
     // Gradient accumulation: 2 batches per step, stopped mid-epoch between steps.
