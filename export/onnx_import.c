@@ -1,7 +1,9 @@
 // onnx_import.c — reads ONNX ResNet graphs into the op list; see onnx.h and docs/ONNX.md.
 //
 // The bytes are untrusted: a bounded wire-format pre-scan (onnx_wire.c) comes before protobuf-c
-// unpacks anything, then every name, attribute, shape and data length is checked before use.
+// unpacks anything, then every name, attribute, shape and data length is checked before use; what
+// the graph itself requires (input roles and counts, shapes, attribute values) is the op contract's,
+// checked by rn_graph_finalize (src/op_contract.c) as for every other graph source.
 // Nodes are mapped one by one in file order (ONNX requires topological order; a node that uses a
 // value not yet defined is refused, which also refuses cycles):
 //   Conv, BatchNormalization, Relu, Add, MaxPool, GlobalAveragePool, Gemm -> the same op
@@ -26,7 +28,6 @@
 #define MAX_NODES 20000         // a ResNet-152 has about 500; the graph's checks are quadratic
 #define MAX_INITIALIZERS 20000
 #define MAX_ELEMS ((int64_t)1 << 31)  // per tensor
-#define MAX_SIDE 16384          // nominal input height / width, kernel, stride and pad bounds
 #define DEFAULT_SIDE 224        // nominal H, W when the file leaves them symbolic
 
 // ---- names -> values ----------------------------------------------------------------------------
@@ -430,20 +431,27 @@ static int want_inputs(imp *im, const Onnx__NodeProto *nd, int lo, int hi, rn_er
     return 0;
 }
 
+// The input count of the op's contract (ONNX's own range for every op but Gemm).
+static int contract_inputs(imp *im, const Onnx__NodeProto *nd, rn_op_type type, rn_err *err) {
+    const rn_op_contract *c = rn_op_contract_of((int)type);
+    return want_inputs(im, nd, c->min_in, c->max_in, err);
+}
+
 static int map_conv(imp *im, const Onnx__NodeProto *nd, rn_err *err) {
     static const char *const allowed[] = {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides", NULL};
     int in[3], n = n_inputs(nd), valid, found;
-    if (want_inputs(im, nd, 2, 3, err) || check_attr_names(im, nd, allowed, err) ||
+    if (contract_inputs(im, nd, RN_OP_CONV, err) || check_attr_names(im, nd, allowed, err) ||
         define_outputs(im, nd, 1, err) || attr_auto_pad(im, nd, &valid, err))
         return -1;
     int64_t group;
     if (attr_int(im, nd, "group", 1, &group, err)) return -1;
-    if (group != 1) return rn_fail(err, "%s: %s: grouped convolution (group=%lld) is not supported", im->what, im->label, (long long)group);
+    if (group < 1 || group > RN_MAX_SIDE)  // the graph's contract refuses any group but 1
+        return rn_fail(err, "%s: %s: group=%lld is not supported", im->what, im->label, (long long)group);
     int dil[2] = {1, 1}, ks[2] = {0, 0}, st[2] = {1, 1}, pads[4] = {0, 0, 0, 0}, has_ks;
     if (attr_ints(im, nd, "dilations", 2, 1, 1, dil, &found, err) ||
-        attr_ints(im, nd, "kernel_shape", 2, 1, MAX_SIDE, ks, &has_ks, err) ||
-        attr_ints(im, nd, "strides", 2, 1, MAX_SIDE, st, &found, err) ||
-        attr_ints(im, nd, "pads", 4, 0, MAX_SIDE, pads, &found, err))
+        attr_ints(im, nd, "kernel_shape", 2, 1, RN_MAX_SIDE, ks, &has_ks, err) ||
+        attr_ints(im, nd, "strides", 2, 1, RN_MAX_SIDE, st, &found, err) ||
+        attr_ints(im, nd, "pads", 4, 0, RN_MAX_SIDE, pads, &found, err))
         return -1;
     if (valid && found && (pads[0] || pads[1] || pads[2] || pads[3]))
         return rn_fail(err, "%s: %s: auto_pad=VALID with non-zero pads", im->what, im->label);
@@ -452,7 +460,7 @@ static int map_conv(imp *im, const Onnx__NodeProto *nd, rn_err *err) {
         (n == 3 && param_input(im, nd, 2, RN_PARAM, RN_INIT_ZERO, 1, &in[2], err)))
         return -1;
     const rn_tensor *w = &im->g->tensors[in[1]];
-    if (w->dims[2] > MAX_SIDE || w->dims[3] > MAX_SIDE)
+    if (w->dims[2] > RN_MAX_SIDE || w->dims[3] > RN_MAX_SIDE)
         return rn_fail(err, "%s: %s: kernel %lldx%lld is too large", im->what, im->label, (long long)w->dims[2],
                        (long long)w->dims[3]);
     if (has_ks && (ks[0] != w->dims[2] || ks[1] != w->dims[3]))
@@ -460,7 +468,7 @@ static int map_conv(imp *im, const Onnx__NodeProto *nd, rn_err *err) {
                        ks[0], ks[1], (long long)w->dims[2], (long long)w->dims[3]);
     int o = add_op(im, nd, RN_OP_CONV, in, n);
     im->g->ops[o].a.conv = (rn_conv_attr){(int)w->dims[2], (int)w->dims[3], st[0], st[1],
-                                          pads[0], pads[1], pads[2], pads[3], 1};
+                                          pads[0], pads[1], pads[2], pads[3], (int)group};
     return 0;
 }
 
@@ -471,7 +479,8 @@ static int map_batchnorm(imp *im, const Onnx__NodeProto *nd, rn_err *err) {
     const char *const *allowed = im->opset < 9 ? allowed7 : im->opset < 14 ? allowed9 : allowed14;
     int in[5];
     // Outputs beyond Y are the training statistics (5 up to opset 13, 3 from 14): not computed.
-    if (want_inputs(im, nd, 5, 5, err) || check_attr_names(im, nd, allowed, err) || define_outputs(im, nd, 5, err))
+    if (contract_inputs(im, nd, RN_OP_BATCHNORM, err) || check_attr_names(im, nd, allowed, err) ||
+        define_outputs(im, nd, 5, err))
         return -1;
     float eps, mom;
     int64_t spatial, training;
@@ -481,7 +490,6 @@ static int map_batchnorm(imp *im, const Onnx__NodeProto *nd, rn_err *err) {
     // spatial=0 with per-channel (1-D) parameters computes the same thing; the 1-D check below
     // refuses genuinely per-activation parameters.
     if (spatial != 0 && spatial != 1) return rn_fail(err, "%s: %s: spatial=%lld", im->what, im->label, (long long)spatial);
-    if (eps < 0) return rn_fail(err, "%s: %s: epsilon %g is negative", im->what, im->label, (double)eps);
     if (act_input(im, nd, 0, &in[0], err) ||
         param_input(im, nd, 1, RN_PARAM, RN_INIT_ONE, 1, &in[1], err) ||
         param_input(im, nd, 2, RN_PARAM, RN_INIT_ZERO, 1, &in[2], err) ||
@@ -495,10 +503,10 @@ static int map_batchnorm(imp *im, const Onnx__NodeProto *nd, rn_err *err) {
     return 0;
 }
 
-static int map_simple(imp *im, const Onnx__NodeProto *nd, rn_op_type type, int n_in, rn_err *err) {
+static int map_simple(imp *im, const Onnx__NodeProto *nd, rn_op_type type, rn_err *err) {
     static const char *const none[] = {NULL};
-    int in[2];
-    if (want_inputs(im, nd, n_in, n_in, err) || check_attr_names(im, nd, none, err) || define_outputs(im, nd, 1, err))
+    int in[2], n_in = rn_op_contract_of((int)type)->max_in;
+    if (contract_inputs(im, nd, type, err) || check_attr_names(im, nd, none, err) || define_outputs(im, nd, 1, err))
         return -1;
     for (int i = 0; i < n_in; i++)
         if (act_input(im, nd, i, &in[i], err)) return -1;
@@ -510,7 +518,7 @@ static int map_maxpool(imp *im, const Onnx__NodeProto *nd, rn_err *err) {
     static const char *const allowed[] = {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
                                           "storage_order", "strides", NULL};
     int in, valid, found, has_ks;
-    if (want_inputs(im, nd, 1, 1, err) || check_attr_names(im, nd, allowed, err) ||
+    if (contract_inputs(im, nd, RN_OP_MAXPOOL, err) || check_attr_names(im, nd, allowed, err) ||
         define_outputs(im, nd, 2, err) || attr_auto_pad(im, nd, &valid, err))
         return -1;
     int64_t ceil_mode, storage;
@@ -519,16 +527,13 @@ static int map_maxpool(imp *im, const Onnx__NodeProto *nd, rn_err *err) {
     if (ceil_mode != 0) return rn_fail(err, "%s: %s: ceil_mode=%lld is not supported", im->what, im->label, (long long)ceil_mode);
     int dil[2], ks[2], st[2] = {1, 1}, pads[4] = {0, 0, 0, 0};
     if (attr_ints(im, nd, "dilations", 2, 1, 1, dil, &found, err) ||
-        attr_ints(im, nd, "kernel_shape", 2, 1, MAX_SIDE, ks, &has_ks, err) ||
-        attr_ints(im, nd, "strides", 2, 1, MAX_SIDE, st, &found, err) ||
-        attr_ints(im, nd, "pads", 4, 0, MAX_SIDE, pads, &found, err))
+        attr_ints(im, nd, "kernel_shape", 2, 1, RN_MAX_SIDE, ks, &has_ks, err) ||
+        attr_ints(im, nd, "strides", 2, 1, RN_MAX_SIDE, st, &found, err) ||
+        attr_ints(im, nd, "pads", 4, 0, RN_MAX_SIDE, pads, &found, err))
         return -1;
     if (!has_ks) return rn_fail(err, "%s: %s: kernel_shape is required", im->what, im->label);
     if (valid && found && (pads[0] || pads[1] || pads[2] || pads[3]))
         return rn_fail(err, "%s: %s: auto_pad=VALID with non-zero pads", im->what, im->label);
-    // Padding must stay below the kernel so every window sees an input pixel.
-    if (pads[0] >= ks[0] || pads[2] >= ks[0] || pads[1] >= ks[1] || pads[3] >= ks[1])
-        return rn_fail(err, "%s: %s: pads must be smaller than the kernel", im->what, im->label);
     if (act_input(im, nd, 0, &in, err)) return -1;
     int o = add_op(im, nd, RN_OP_MAXPOOL, &in, 1);
     im->g->ops[o].a.pool = (rn_pool_attr){ks[0], ks[1], st[0], st[1], pads[0], pads[1], pads[2], pads[3]};
@@ -545,8 +550,8 @@ static int map_flatten(imp *im, const Onnx__NodeProto *nd, rn_err *err) {
     static const char *const allowed[] = {"axis", NULL};
     int in;
     int64_t axis;
-    if (want_inputs(im, nd, 1, 1, err) || check_attr_names(im, nd, allowed, err) || define_outputs(im, nd, 1, err) ||
-        attr_int(im, nd, "axis", 1, &axis, err) || act_input(im, nd, 0, &in, err) || after_gap(im, in, err))
+    if (contract_inputs(im, nd, RN_OP_FLATTEN, err) || check_attr_names(im, nd, allowed, err) ||
+        define_outputs(im, nd, 1, err) || attr_int(im, nd, "axis", 1, &axis, err) || act_input(im, nd, 0, &in, err) || after_gap(im, in, err))
         return -1;
     if (axis != 1 && axis != -3)  // -3 is axis 1 of GlobalAveragePool's 4-D output
         return rn_fail(err, "%s: %s: axis=%lld is not supported (only 1)", im->what, im->label, (long long)axis);
@@ -585,7 +590,7 @@ static int map_reshape(imp *im, const Onnx__NodeProto *nd, rn_err *err) {
 
 static int map_gemm(imp *im, const Onnx__NodeProto *nd, rn_err *err) {
     static const char *const allowed[] = {"alpha", "beta", "transA", "transB", NULL};
-    int in[3], n = n_inputs(nd);
+    int in[3], n = n_inputs(nd);  // ONNX's C is optional; the graph's is not (a zero bias is made below)
     float alpha, beta;
     int64_t ta, tb;
     if (want_inputs(im, nd, 2, 3, err) || check_attr_names(im, nd, allowed, err) || define_outputs(im, nd, 1, err) ||
@@ -656,10 +661,10 @@ static int map_node(imp *im, const Onnx__NodeProto *nd, int k, rn_err *err) {
         return rn_fail(err, "%s: %s: domain '%.100s' is not supported", im->what, im->label, dom);
     if (strcmp(type, "Conv") == 0) return map_conv(im, nd, err);
     if (strcmp(type, "BatchNormalization") == 0) return map_batchnorm(im, nd, err);
-    if (strcmp(type, "Relu") == 0) return map_simple(im, nd, RN_OP_RELU, 1, err);
-    if (strcmp(type, "Add") == 0) return map_simple(im, nd, RN_OP_ADD, 2, err);
+    if (strcmp(type, "Relu") == 0) return map_simple(im, nd, RN_OP_RELU, err);
+    if (strcmp(type, "Add") == 0) return map_simple(im, nd, RN_OP_ADD, err);
     if (strcmp(type, "MaxPool") == 0) return map_maxpool(im, nd, err);
-    if (strcmp(type, "GlobalAveragePool") == 0) return map_simple(im, nd, RN_OP_GLOBALAVGPOOL, 1, err);
+    if (strcmp(type, "GlobalAveragePool") == 0) return map_simple(im, nd, RN_OP_GLOBALAVGPOOL, err);
     if (strcmp(type, "Flatten") == 0) return map_flatten(im, nd, err);
     if (strcmp(type, "Reshape") == 0) return map_reshape(im, nd, err);
     if (strcmp(type, "Gemm") == 0) return map_gemm(im, nd, err);
@@ -702,9 +707,9 @@ static int graph_input(imp *im, const Onnx__GraphProto *gp, rn_err *err) {
     for (int i = 1; i < 4; i++) {
         const Onnx__TensorShapeProto__Dimension *dim = tt->shape->dim[i];
         if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
-            if (dim->dim_value < 1 || dim->dim_value > MAX_SIDE)
+            if (dim->dim_value < 1 || dim->dim_value > RN_MAX_SIDE)
                 return rn_fail(err, "%s: graph input '%s' dimension %d is %lld, outside [1, %d]", im->what, n, i,
-                               (long long)dim->dim_value, MAX_SIDE);
+                               (long long)dim->dim_value, RN_MAX_SIDE);
             d[i] = dim->dim_value;
         } else if (i == 1) {
             return rn_fail(err, "%s: graph input '%s' must give its channel count", im->what, n);
@@ -759,17 +764,9 @@ static int build(imp *im, const Onnx__ModelProto *m, rn_err *err) {
     if (v < 0 || im->vals[v].kind != V_ACT)
         return rn_fail(err, "%s: the graph output '%s' is not computed by any supported node", im->what, on);
     im->g->output = im->vals[v].tensor;
-    if (im->g->n_ops == 0) return rn_fail(err, "%s: the graph has no ops", im->what);
 
     rn_err e2;
     if (rn_graph_finalize(im->g, &e2)) return rn_fail(err, "%s: %s", im->what, e2.msg);
-    for (int k = 0; k < im->g->n_ops; k++) {
-        const rn_tensor *o = &im->g->tensors[im->g->ops[k].out];
-        for (int i = 0; i < o->ndim; i++)
-            if (o->dims[i] < 1)
-                return rn_fail(err, "%s: node '%s': empty output at the nominal input size", im->what,
-                               im->g->ops[k].name);
-    }
     for (int i = 0; i < im->n_rs; i++) {
         const rn_op *op = &im->g->ops[im->rs[i].op];
         const rn_tensor *o = &im->g->tensors[op->out];

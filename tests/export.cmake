@@ -13,7 +13,7 @@ rn_test(test_export_fuzz SOURCES test_export_fuzz.c LIBS rn_onnx rn_model TIMEOU
 set_source_files_properties(${RN_ONNX_GEN_DIR}/export/onnx.pb-c.c PROPERTIES GENERATED TRUE)
 foreach(t test_export_import test_export_fuzz)
   add_executable(${t}_asan ${t}.c ${RN_ONNX_SOURCES}
-    ${PROJECT_SOURCE_DIR}/src/graph.c ${PROJECT_SOURCE_DIR}/src/common.c ${PROJECT_SOURCE_DIR}/src/rng.c
+    ${PROJECT_SOURCE_DIR}/src/graph.c ${PROJECT_SOURCE_DIR}/src/op_contract.c ${PROJECT_SOURCE_DIR}/src/common.c ${PROJECT_SOURCE_DIR}/src/rng.c
     ${PROJECT_SOURCE_DIR}/src/resnet.c ${PROJECT_SOURCE_DIR}/src/ini.c)
   add_dependencies(${t}_asan rn_onnx)  # the generated protobuf-c sources
   target_include_directories(${t}_asan PRIVATE ${RN_ONNX_GEN_DIR})
