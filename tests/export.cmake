@@ -59,3 +59,8 @@ rn_export_script(opencv TIMEOUT 120 REQUIRES export_models)
 rn_export_script(zoo TIMEOUT 180 REQUIRES export_models)
 rn_export_script(torch TIMEOUT 300)
 rn_export_script(tools TIMEOUT 180 REQUIRES export_models)
+
+# Crafted models that break the op contract: refused at load, never exported (issue 12).
+rn_test(test_export_contract SOURCES test_export_contract.c LIBS rn_export rn_model TIMEOUT 120)
+target_compile_definitions(test_export_contract PRIVATE RESNET_EXPORT="$<TARGET_FILE:resnet-export>")
+add_dependencies(test_export_contract resnet-export)
