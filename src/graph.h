@@ -149,7 +149,8 @@ const rn_op_contract *rn_op_contract_of(int type);  // NULL for an unknown type
 // size; the graph output an activation. Writes the inferred activation shapes.
 int rn_graph_check(rn_graph *g, rn_err *err);
 
-// Shape inference for one op from its input shapes (also used by executors at their batch size).
+// Shape inference for one op from its input shapes (also used by executors at their batch size);
+// g names the tensors in messages (may be NULL for a lone op).
 // Checks the op's input count and attributes first, so it never reads a slot the op lacks.
 int rn_op_infer(const rn_graph *g, const rn_op *op, const int64_t in_dims[][RN_MAX_DIMS],
                 const int *in_ndim, int64_t *out_dims, int *out_ndim, rn_err *err);

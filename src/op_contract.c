@@ -165,11 +165,16 @@ static int64_t window_out(int64_t in, int k, int s, int p0, int p1) {
     return in + p0 + p1 < k ? 0 : (in + p0 + p1 - k) / s + 1;
 }
 
+// Tensor name of input i for messages (g may be NULL when a caller checks a lone op).
+static const char *in_name(const rn_graph *g, const rn_op *op, int i) {
+    return g && op->in[i] >= 0 && op->in[i] < g->n_tensors ? g->tensors[op->in[i]].name : "?";
+}
+
 // Input i of the op has rank `nd`, or the message names it.
 static int want_rank(const rn_graph *g, const rn_op *op, int i, const int *in_ndim, int nd, rn_err *err) {
     if (in_ndim[i] == nd) return 0;
     return op_fail(err, op, "input %d (%s) '%s' has %d dimensions, expected %d", i,
-                   rn_op_contract_of((int)op->type)->slot_name[i], g->tensors[op->in[i]].name, in_ndim[i], nd);
+                   rn_op_contract_of((int)op->type)->slot_name[i], in_name(g, op, i), in_ndim[i], nd);
 }
 
 // Input i is the vector [n].
@@ -177,7 +182,7 @@ static int want_vector(const rn_graph *g, const rn_op *op, int i, const int64_t 
                        const int *in_ndim, int64_t n, const char *why, rn_err *err) {
     if (in_ndim[i] == 1 && in_dims[i][0] == n) return 0;
     return op_fail(err, op, "input %d (%s) '%s' must be a vector of %lld entries (%s)", i,
-                   rn_op_contract_of((int)op->type)->slot_name[i], g->tensors[op->in[i]].name, (long long)n, why);
+                   rn_op_contract_of((int)op->type)->slot_name[i], in_name(g, op, i), (long long)n, why);
 }
 
 int rn_op_infer(const rn_graph *g, const rn_op *op, const int64_t in_dims[][RN_MAX_DIMS], const int *in_ndim,
@@ -193,7 +198,7 @@ int rn_op_infer(const rn_graph *g, const rn_op *op, const int64_t in_dims[][RN_M
         if (want_rank(g, op, 0, in_ndim, 4, err) || want_rank(g, op, 1, in_ndim, 4, err)) return -1;
         if (w[1] * a->group != x[1])
             return op_fail(err, op, "weight '%s' has %lld input channels, input '%s' has %lld (group %d)",
-                           g->tensors[op->in[1]].name, (long long)w[1], g->tensors[op->in[0]].name,
+                           in_name(g, op, 1), (long long)w[1], in_name(g, op, 0),
                            (long long)x[1], a->group);
         if (w[2] != a->kh || w[3] != a->kw)
             return op_fail(err, op, "weight kernel %lldx%lld differs from kernel_shape %dx%d", (long long)w[2],
@@ -219,8 +224,8 @@ int rn_op_infer(const rn_graph *g, const rn_op *op, const int64_t in_dims[][RN_M
         return 0;
     case RN_OP_ADD:
         if (in_ndim[0] != in_ndim[1] || memcmp(x, in_dims[1], (size_t)in_ndim[0] * sizeof *x) != 0)
-            return op_fail(err, op, "input shapes differ (no broadcasting): '%s' and '%s'", g->tensors[op->in[0]].name,
-                           g->tensors[op->in[1]].name);
+            return op_fail(err, op, "input shapes differ (no broadcasting): '%s' and '%s'", in_name(g, op, 0),
+                           in_name(g, op, 1));
         *ondim = in_ndim[0];
         memcpy(o, x, (size_t)in_ndim[0] * sizeof *o);
         return 0;
@@ -252,7 +257,7 @@ int rn_op_infer(const rn_graph *g, const rn_op *op, const int64_t in_dims[][RN_M
         if (want_rank(g, op, 0, in_ndim, 2, err) || want_rank(g, op, 1, in_ndim, 2, err)) return -1;
         if (in_dims[1][1] != x[1])
             return op_fail(err, op, "B '%s' has %lld columns, A '%s' has %lld features (transB=1: B is [out, in])",
-                           g->tensors[op->in[1]].name, (long long)in_dims[1][1], g->tensors[op->in[0]].name,
+                           in_name(g, op, 1), (long long)in_dims[1][1], in_name(g, op, 0),
                            (long long)x[1]);
         if (want_vector(g, op, 2, in_dims, in_ndim, in_dims[1][0], "one per row of B", err)) return -1;
         *ondim = 2;

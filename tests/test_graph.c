@@ -107,7 +107,7 @@ static void test_counts(void) {
             rn_graph *g = base();
             rn_op *op = &g->ops[k];
             for (int i = op->n_in; i < n; i++) {
-                char nm[16];
+                char nm[32];
                 snprintf(nm, sizeof nm, "extra%d", i);
                 op->in[i] = tensor(g, nm, RN_PARAM, 1, 4, 0, 0, 0);
             }
