@@ -1,4 +1,5 @@
-// graph.c — building, shape inference, parameter layout and initialisation of the op list.
+// graph.c — building, parameter layout and initialisation of the op list (the op contract and shape
+// inference are in op_contract.c).
 #include "src/graph.h"
 
 #include <math.h>
@@ -7,25 +8,6 @@
 #include <string.h>
 
 #include "src/rng.h"
-
-static const char *op_names[RN_OP_COUNT] = {
-    [RN_OP_CONV] = "Conv",
-    [RN_OP_BATCHNORM] = "BatchNormalization",
-    [RN_OP_RELU] = "Relu",
-    [RN_OP_ADD] = "Add",
-    [RN_OP_MAXPOOL] = "MaxPool",
-    [RN_OP_GLOBALAVGPOOL] = "GlobalAveragePool",
-    [RN_OP_FLATTEN] = "Flatten",
-    [RN_OP_GEMM] = "Gemm",
-};
-
-const char *rn_op_type_name(rn_op_type t) { return (t >= 0 && t < RN_OP_COUNT) ? op_names[t] : "?"; }
-
-int rn_op_type_from_name(const char *s) {
-    for (int i = 0; i < RN_OP_COUNT; i++)
-        if (strcmp(op_names[i], s) == 0) return i;
-    return -1;
-}
 
 rn_graph *rn_graph_create(void) {
     rn_graph *g = rn_calloc(1, sizeof *g);
@@ -88,123 +70,8 @@ int rn_graph_op(rn_graph *g, rn_op_type type, const char *name, const int *in, i
     return g->n_ops++;
 }
 
-static int64_t pool_out(int64_t in, int k, int s, int p0, int p1) { return (in + p0 + p1 - k) / s + 1; }
-
-int rn_op_infer(const rn_graph *g, const rn_op *op, const int64_t in_dims[][RN_MAX_DIMS],
-                const int *in_ndim, int64_t *o, int *ondim, rn_err *err) {
-    const int64_t *x = in_dims[0];
-    const char *nm = op->name;
-    switch (op->type) {
-    case RN_OP_CONV: {
-        const rn_conv_attr *a = &op->a.conv;
-        const int64_t *w = in_dims[1];
-        if (in_ndim[0] != 4 || in_ndim[1] != 4)
-            return rn_fail(err, "node '%s' (Conv): input and weight must be 4-D", nm);
-        if (a->group != 1) return rn_fail(err, "node '%s' (Conv): group=%d is not supported", nm, a->group);
-        if (w[1] != x[1])
-            return rn_fail(err, "node '%s' (Conv): weight has %lld input channels, input has %lld", nm,
-                           (long long)w[1], (long long)x[1]);
-        if (w[2] != a->kh || w[3] != a->kw)
-            return rn_fail(err, "node '%s' (Conv): weight kernel %lldx%lld differs from kernel_shape %dx%d",
-                           nm, (long long)w[2], (long long)w[3], a->kh, a->kw);
-        if (op->n_in > 2 && (in_ndim[2] != 1 || in_dims[2][0] != w[0]))
-            return rn_fail(err, "node '%s' (Conv): bias must have %lld entries", nm, (long long)w[0]);
-        *ondim = 4;
-        o[0] = x[0];
-        o[1] = w[0];
-        o[2] = pool_out(x[2], a->kh, a->sh, a->pt, a->pb);
-        o[3] = pool_out(x[3], a->kw, a->sw, a->pl, a->pr);
-        break;
-    }
-    case RN_OP_BATCHNORM:
-        if (in_ndim[0] != 4) return rn_fail(err, "node '%s' (BatchNormalization): input must be 4-D", nm);
-        for (int i = 1; i < 5; i++)
-            if (in_ndim[i] != 1 || in_dims[i][0] != x[1])
-                return rn_fail(err, "node '%s' (BatchNormalization): input %d must have %lld entries", nm,
-                               i, (long long)x[1]);
-        *ondim = 4;
-        memcpy(o, x, 4 * sizeof *o);
-        break;
-    case RN_OP_RELU:
-        *ondim = in_ndim[0];
-        memcpy(o, x, (size_t)in_ndim[0] * sizeof *o);
-        break;
-    case RN_OP_ADD:
-        if (in_ndim[0] != in_ndim[1] || memcmp(x, in_dims[1], (size_t)in_ndim[0] * sizeof *x) != 0)
-            return rn_fail(err, "node '%s' (Add): input shapes differ (no broadcasting)", nm);
-        *ondim = in_ndim[0];
-        memcpy(o, x, (size_t)in_ndim[0] * sizeof *o);
-        break;
-    case RN_OP_MAXPOOL: {
-        const rn_pool_attr *a = &op->a.pool;
-        if (in_ndim[0] != 4) return rn_fail(err, "node '%s' (MaxPool): input must be 4-D", nm);
-        *ondim = 4;
-        o[0] = x[0];
-        o[1] = x[1];
-        o[2] = pool_out(x[2], a->kh, a->sh, a->pt, a->pb);
-        o[3] = pool_out(x[3], a->kw, a->sw, a->pl, a->pr);
-        break;
-    }
-    case RN_OP_GLOBALAVGPOOL:
-        if (in_ndim[0] != 4) return rn_fail(err, "node '%s' (GlobalAveragePool): input must be 4-D", nm);
-        *ondim = 4;
-        o[0] = x[0];
-        o[1] = x[1];
-        o[2] = o[3] = 1;
-        break;
-    case RN_OP_FLATTEN:
-        *ondim = 2;
-        o[0] = x[0];
-        o[1] = 1;
-        for (int i = 1; i < in_ndim[0]; i++) o[1] *= x[i];
-        break;
-    case RN_OP_GEMM: {
-        const rn_gemm_attr *a = &op->a.gemm;
-        if (in_ndim[0] != 2 || in_ndim[1] != 2)
-            return rn_fail(err, "node '%s' (Gemm): A and B must be 2-D", nm);
-        if (a->trans_a || !a->trans_b || a->alpha != 1.0f || a->beta != 1.0f)
-            return rn_fail(err, "node '%s' (Gemm): only alpha=1, beta=1, transA=0, transB=1 is supported", nm);
-        if (in_dims[1][1] != x[1])
-            return rn_fail(err, "node '%s' (Gemm): B has %lld columns, A has %lld", nm,
-                           (long long)in_dims[1][1], (long long)x[1]);
-        if (op->n_in < 3 || in_ndim[2] != 1 || in_dims[2][0] != in_dims[1][0])
-            return rn_fail(err, "node '%s' (Gemm): C must be a vector of %lld entries", nm,
-                           (long long)in_dims[1][0]);
-        *ondim = 2;
-        o[0] = x[0];
-        o[1] = in_dims[1][0];
-        break;
-    }
-    default:
-        return rn_fail(err, "node '%s': unknown op type", nm);
-    }
-    (void)g;
-    return 0;
-}
-
 int rn_graph_finalize(rn_graph *g, rn_err *err) {
-    if (g->input < 0) return rn_fail(err, "graph has no input tensor");
-    if (g->n_ops == 0) return rn_fail(err, "graph has no ops");
-    // Unique names (quadratic is fine at a few hundred tensors).
-    for (int i = 0; i < g->n_tensors; i++)
-        for (int j = i + 1; j < g->n_tensors; j++)
-            if (strcmp(g->tensors[i].name, g->tensors[j].name) == 0)
-                return rn_fail(err, "tensor name '%s' is used twice", g->tensors[i].name);
-    for (int k = 0; k < g->n_ops; k++) {
-        rn_op *op = &g->ops[k];
-        int64_t dims[RN_MAX_IN][RN_MAX_DIMS];
-        int nd[RN_MAX_IN];
-        for (int i = 0; i < op->n_in; i++) {
-            const rn_tensor *t = &g->tensors[op->in[i]];
-            if (t->role == RN_ACT && t->producer >= k)
-                return rn_fail(err, "node '%s': input '%s' is produced later (ops out of order)", op->name,
-                               t->name);
-            memcpy(dims[i], t->dims, sizeof dims[i]);
-            nd[i] = t->ndim;
-        }
-        rn_tensor *o = &g->tensors[op->out];
-        if (rn_op_infer(g, op, (const int64_t(*)[RN_MAX_DIMS])dims, nd, o->dims, &o->ndim, err)) return -1;
-    }
+    if (rn_graph_check(g, err)) return -1;
     size_t n = 0;
     for (int i = 0; i < g->n_tensors; i++) {
         rn_tensor *t = &g->tensors[i];

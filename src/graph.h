@@ -18,6 +18,8 @@
 
 #define RN_MAX_DIMS 4
 #define RN_MAX_IN 5
+#define RN_MAX_SIDE 16384                 // bound on kernels, strides and the input's H, W
+#define RN_MAX_NUMEL ((int64_t)1 << 31)   // bound on any tensor's elements (activations: per image)
 
 typedef enum rn_role {
     RN_DATA,   // the graph input ("data", N x 3 x H x W)
@@ -116,10 +118,40 @@ int rn_graph_tensor(rn_graph *g, const char *name, rn_role role, int ndim, const
 int rn_graph_op(rn_graph *g, rn_op_type type, const char *name, const int *in, int n_in,
                 const char *out_name);
 
-// Checks names, infers every activation shape (batch 1) and lays out the arenas (zeroed).
+// Checks the graph against the op contract (rn_graph_check), which also infers every activation
+// shape (batch 1), then lays out the arenas (zeroed). Every graph source ends here.
 int rn_graph_finalize(rn_graph *g, rn_err *err);
 
-// Shape inference for one op from its input shapes (also used by executors at their batch size).
+// ---- the op contract (src/op_contract.c) --------------------------------------------------------
+// What each op type accepts. rn_graph_finalize checks every graph against it, so executors, the
+// exporter and the weight transfer may rely on it: errors read
+//   op 'NAME' (Type): input I (SLOT) 'TENSOR' must be a parameter, is an activation
+
+typedef enum rn_slot_kind {
+    RN_SLOT_ACT,    // an activation or the graph input
+    RN_SLOT_PARAM,  // a parameter (trainable or frozen): has data and a gradient
+    RN_SLOT_STATE,  // state (BN running statistics): has data
+} rn_slot_kind;
+
+typedef struct rn_op_contract {
+    const char *name;                  // the ONNX op type
+    int min_in, max_in;                // input count
+    rn_slot_kind slot[RN_MAX_IN];      // what each input must be
+    const char *slot_name[RN_MAX_IN];  // its ONNX name (X, W, B, scale, mean, var, A, C)
+} rn_op_contract;
+
+const rn_op_contract *rn_op_contract_of(int type);  // NULL for an unknown type
+
+// The whole contract: exactly one 4-D graph input; roles, ranks and sizes (at most RN_MAX_NUMEL
+// elements, no empty dimension); every op's output a fresh activation of its own; per op the input
+// count, each input's role, inputs produced before use, parameters and state consumed by one op
+// only, the attributes and shapes of rn_op_infer, and an output of at least 1x1 at the nominal
+// size; the graph output an activation. Writes the inferred activation shapes.
+int rn_graph_check(rn_graph *g, rn_err *err);
+
+// Shape inference for one op from its input shapes (also used by executors at their batch size);
+// g names the tensors in messages (may be NULL for a lone op).
+// Checks the op's input count and attributes first, so it never reads a slot the op lacks.
 int rn_op_infer(const rn_graph *g, const rn_op *op, const int64_t in_dims[][RN_MAX_DIMS],
                 const int *in_ndim, int64_t *out_dims, int *out_ndim, rn_err *err);
 

@@ -13,7 +13,7 @@ rn_test(test_export_fuzz SOURCES test_export_fuzz.c LIBS rn_onnx rn_model TIMEOU
 set_source_files_properties(${RN_ONNX_GEN_DIR}/export/onnx.pb-c.c PROPERTIES GENERATED TRUE)
 foreach(t test_export_import test_export_fuzz)
   add_executable(${t}_asan ${t}.c ${RN_ONNX_SOURCES}
-    ${PROJECT_SOURCE_DIR}/src/graph.c ${PROJECT_SOURCE_DIR}/src/common.c ${PROJECT_SOURCE_DIR}/src/rng.c
+    ${PROJECT_SOURCE_DIR}/src/graph.c ${PROJECT_SOURCE_DIR}/src/op_contract.c ${PROJECT_SOURCE_DIR}/src/common.c ${PROJECT_SOURCE_DIR}/src/rng.c
     ${PROJECT_SOURCE_DIR}/src/resnet.c ${PROJECT_SOURCE_DIR}/src/ini.c)
   add_dependencies(${t}_asan rn_onnx)  # the generated protobuf-c sources
   target_include_directories(${t}_asan PRIVATE ${RN_ONNX_GEN_DIR})
@@ -59,3 +59,8 @@ rn_export_script(opencv TIMEOUT 120 REQUIRES export_models)
 rn_export_script(zoo TIMEOUT 180 REQUIRES export_models)
 rn_export_script(torch TIMEOUT 300)
 rn_export_script(tools TIMEOUT 180 REQUIRES export_models)
+
+# Crafted models that break the op contract: refused at load, never exported (issue 12).
+rn_test(test_export_contract SOURCES test_export_contract.c LIBS rn_export rn_model TIMEOUT 120)
+target_compile_definitions(test_export_contract PRIVATE RESNET_EXPORT="$<TARGET_FILE:resnet-export>")
+add_dependencies(test_export_contract resnet-export)
