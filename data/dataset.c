@@ -55,8 +55,9 @@ static int has_jpeg_ext(const char *name) {
 }
 
 // Entry type without a stat() call when the file system reports it (the common case: this is
-// what makes scanning ImageNet take seconds).
-enum { ENT_OTHER, ENT_FILE, ENT_DIR };
+// what makes scanning ImageNet take seconds). A symlink counts as what it points to, except that
+// a symlinked folder is told apart (ENT_LINK_DIR): only those can lead to a folder twice.
+enum { ENT_OTHER, ENT_FILE, ENT_DIR, ENT_LINK_DIR };
 static int entry_kind(const char *dirpath, const struct dirent *e) {
     if (e->d_type == DT_REG) return ENT_FILE;
     if (e->d_type == DT_DIR) return ENT_DIR;
@@ -64,8 +65,52 @@ static int entry_kind(const char *dirpath, const struct dirent *e) {
     char p[4096];
     if (snprintf(p, sizeof p, "%s/%s", dirpath, e->d_name) >= (int)sizeof p) return ENT_OTHER;
     struct stat st;
-    if (stat(p, &st) != 0) return ENT_OTHER;
-    return S_ISDIR(st.st_mode) ? ENT_DIR : S_ISREG(st.st_mode) ? ENT_FILE : ENT_OTHER;
+    int link = e->d_type == DT_LNK;
+    if (!link) {  // DT_UNKNOWN: the file system does not say; ask without following links
+        if (lstat(p, &st) != 0) return ENT_OTHER;
+        link = S_ISLNK(st.st_mode);
+    }
+    if (link && stat(p, &st) != 0) return ENT_OTHER;  // dangling, or a loop of links
+    if (S_ISDIR(st.st_mode)) return link ? ENT_LINK_DIR : ENT_DIR;
+    return S_ISREG(st.st_mode) ? ENT_FILE : ENT_OTHER;
+}
+
+// The folders one class scan has entered, by (device, inode): an open-addressing hash set.
+typedef struct dir_set {
+    dev_t *dev;
+    ino_t *ino;
+    size_t n, cap;  // cap: 0 or a power of two, kept at least twice n
+} dir_set;
+
+static size_t dir_slot(const dir_set *s, dev_t dev, ino_t ino) {
+    uint64_t h = ((uint64_t)dev * 0x9E3779B97F4A7C15ULL) ^ (uint64_t)ino;  // then a 64-bit mix
+    h = (h ^ (h >> 31)) * 0xBF58476D1CE4E5B9ULL;
+    size_t i = (size_t)(h ^ (h >> 29)) & (s->cap - 1);
+    while ((s->dev[i] || s->ino[i]) && (s->dev[i] != dev || s->ino[i] != ino))
+        i = (i + 1) & (s->cap - 1);
+    return i;
+}
+
+// Adds a folder; 0 if it was there already. (0, 0) marks a free slot: no real folder has inode 0.
+static int dir_set_add(dir_set *s, dev_t dev, ino_t ino) {
+    if (2 * (s->n + 1) > s->cap) {
+        dir_set big = {.cap = s->cap ? 2 * s->cap : 64, .n = s->n};
+        big.dev = rn_calloc(big.cap, sizeof(dev_t));
+        big.ino = rn_calloc(big.cap, sizeof(ino_t));
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->dev[i] || s->ino[i]) {
+                size_t j = dir_slot(&big, s->dev[i], s->ino[i]);
+                big.dev[j] = s->dev[i], big.ino[j] = s->ino[i];
+            }
+        free(s->dev);
+        free(s->ino);
+        *s = big;
+    }
+    size_t i = dir_slot(s, dev, ino);
+    if (s->dev[i] == dev && s->ino[i] == ino && (dev || ino)) return 0;
+    s->dev[i] = dev, s->ino[i] = ino;
+    s->n++;
+    return 1;
 }
 
 static rn_dataset *dataset_new(const char *root) {
@@ -111,13 +156,30 @@ static void copy_classes(rn_dataset *ds, const rn_dataset *like) {
 // ---------------------------------------------------------------------------------------------
 // Folder scan: one job per class folder, spread over a few threads.
 
+// Symlinked folders are followed once each: a scan enters every folder (device, inode) at most
+// once, so `ln -s . cls/self` or two links pointing at each other neither repeat files nor recurse
+// without end. Which path of a folder reachable twice gets its files must not depend on readdir
+// order (every machine must list the same samples): the real tree is walked first, then the
+// symlinked folders it holds in sorted order, then the ones those hold, and so on. Symlinked
+// *files* are kept, like ImageFolder: two links to one photo are two samples.
+#define RN_SCAN_DEPTH 32  // nesting bound: keeps the recursion's stack small
+
 typedef struct class_scan {
     const char *dir;    // dataset root
     const char *name;   // class folder name
     strvec files;       // relative paths "class/.../file.jpg"
+    strvec links;       // symlinked folders met in this round, followed in the next
+    strvec skipped;     // "relative/path: reason" of each folder not scanned
+    dir_set seen;
     int failed;
     rn_err err;
 } class_scan;
+
+static void skip_folder(class_scan *cs, const char *rel, const char *why) {
+    char b[4200];
+    int n = snprintf(b, sizeof b, "%s: %s", rel, why);
+    strvec_push(&cs->skipped, b, n < (int)sizeof b ? (size_t)n : sizeof b - 1);
+}
 
 static void scan_tree(class_scan *cs, char *rel, size_t rel_len, size_t rel_cap, int depth) {
     char abs[4096];
@@ -130,6 +192,12 @@ static void scan_tree(class_scan *cs, char *rel, size_t rel_len, size_t rel_cap,
         }
         return;
     }
+    struct stat st;
+    if (fstat(dirfd(d), &st) == 0 && !dir_set_add(&cs->seen, st.st_dev, st.st_ino)) {
+        skip_folder(cs, rel, "symlink to a folder already scanned (a cycle, or a second path)");
+        closedir(d);
+        return;
+    }
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.') continue;
@@ -140,11 +208,42 @@ static void scan_tree(class_scan *cs, char *rel, size_t rel_len, size_t rel_cap,
         memcpy(rel + rel_len + 1, e->d_name, nl + 1);
         if (kind == ENT_FILE && has_jpeg_ext(e->d_name))
             strvec_push(&cs->files, rel, rel_len + 1 + nl);
-        else if (kind == ENT_DIR && depth < 32)  // depth bound: symlink cycles
+        else if ((kind == ENT_DIR || kind == ENT_LINK_DIR) && depth >= RN_SCAN_DEPTH)
+            skip_folder(cs, rel, "nested more than 32 folders deep");
+        else if (kind == ENT_DIR)
             scan_tree(cs, rel, rel_len + 1 + nl, rel_cap, depth + 1);
+        else if (kind == ENT_LINK_DIR)
+            strvec_push(&cs->links, rel, rel_len + 1 + nl);
         rel[rel_len] = 0;
     }
     closedir(d);
+}
+
+static int depth_of(const char *rel) {
+    int n = 0;
+    for (; *rel; rel++) n += *rel == '/';
+    return n;
+}
+
+// One class folder: the real tree, then symlinked folders round by round (see above).
+static void scan_class(class_scan *cs, char *rel, size_t rel_cap) {
+    size_t l = strlen(cs->name);
+    memcpy(rel, cs->name, l + 1);
+    scan_tree(cs, rel, l, rel_cap, 0);
+    while (cs->links.n > 0) {
+        strvec round = cs->links;
+        memset(&cs->links, 0, sizeof cs->links);
+        char **ptr = rn_malloc(round.n * sizeof(char *));
+        for (size_t i = 0; i < round.n; i++) ptr[i] = round.buf + round.off[i];
+        qsort(ptr, round.n, sizeof(char *), cmp_str);
+        for (size_t i = 0; i < round.n; i++) {
+            size_t pl = strlen(ptr[i]);
+            memcpy(rel, ptr[i], pl + 1);
+            scan_tree(cs, rel, pl, rel_cap, depth_of(ptr[i]));
+        }
+        free(ptr);
+        strvec_free(&round);
+    }
 }
 
 typedef struct scan_pool {
@@ -162,11 +261,38 @@ static void *scan_worker(void *arg) {
         int j = p->next++;
         pthread_mutex_unlock(&p->mu);
         if (j >= p->n_jobs) return NULL;
-        class_scan *cs = &p->jobs[j];
-        size_t l = strlen(cs->name);
-        memcpy(rel, cs->name, l + 1);
-        scan_tree(cs, rel, l, sizeof rel, 0);
+        scan_class(&p->jobs[j], rel, sizeof rel);
     }
+}
+
+#define RN_WARN_NAMED 10  // folders named in scan warnings; the rest are counted
+
+// Warnings on stderr after a scan: folders not scanned, and class folders without images. An
+// empty class folder stays a class: class indices are positions in the sorted list of all
+// subfolders, as in ImageFolder, so dropping one would renumber every class after it and the
+// labels would no longer match a model, a class-names file or a validation split made for the
+// same folders.
+static void warn_scan(rn_dataset *ds, const class_scan *jobs, int n_jobs, const int32_t *class_of) {
+    size_t named = 0;
+    for (int j = 0; j < n_jobs; j++) {
+        const strvec *sk = &jobs[j].skipped;
+        for (size_t i = 0; i < sk->n; i++, named++)
+            if (named < RN_WARN_NAMED)
+                fprintf(stderr, "warning: %s/%s: folder not scanned\n", ds->root, sk->buf + sk->off[i]);
+        ds->skipped_dirs += sk->n;
+    }
+    if (ds->skipped_dirs > RN_WARN_NAMED)
+        fprintf(stderr, "warning: %s: %zu folders not scanned in all\n", ds->root, ds->skipped_dirs);
+    for (int j = 0; j < n_jobs; j++) {
+        if (jobs[j].files.n > 0) continue;
+        if (ds->empty_classes++ < RN_WARN_NAMED)
+            fprintf(stderr, "warning: %s/%s: class folder holds no .jpg/.jpeg file; kept as class %d "
+                            "so that the class indices stay those of the sorted folder list\n",
+                    ds->root, jobs[j].name, (int)class_of[j]);
+    }
+    if (ds->empty_classes > RN_WARN_NAMED)
+        fprintf(stderr, "warning: %s: %d class folders without images in all\n", ds->root,
+                ds->empty_classes);
 }
 
 // Subfolder names of dir, sorted byte-wise.
@@ -243,6 +369,7 @@ int rn_dataset_open_folder(rn_dataset **out, const char *dir, const rn_dataset *
         total += pool.jobs[j].files.n;
         bytes += pool.jobs[j].files.len;
     }
+    if (!bad) warn_scan(ds, pool.jobs, pool.n_jobs, class_of);
     if (!bad && total == 0)
         bad = rn_fail(err, "%s: no .jpg/.jpeg files found in %zu class folder(s)", dir, sub.n) != 0;
     if (!bad) {
@@ -268,7 +395,14 @@ int rn_dataset_open_folder(rn_dataset **out, const char *dir, const rn_dataset *
         }
         free(ptr);
     }
-    for (int j = 0; j < pool.n_jobs; j++) strvec_free(&pool.jobs[j].files);
+    for (int j = 0; j < pool.n_jobs; j++) {
+        class_scan *cs = &pool.jobs[j];
+        strvec_free(&cs->files);
+        strvec_free(&cs->links);
+        strvec_free(&cs->skipped);
+        free(cs->seen.dev);
+        free(cs->seen.ino);
+    }
     free(pool.jobs);
     if (bad) goto fail;
     free(class_of);
