@@ -2,6 +2,7 @@
 rn_test(test_data_dataset SOURCES test_data_dataset.c LIBS rn_data TIMEOUT 60)
 rn_test(test_data_transform SOURCES test_data_transform.c LIBS rn_data TIMEOUT 60)
 rn_test(test_data_loader SOURCES test_data_loader.c LIBS rn_data TIMEOUT 60)
+rn_test(test_data_hostile SOURCES test_data_hostile.c LIBS rn_data TIMEOUT 60)
 find_package(ZLIB REQUIRED)
 rn_test(test_data_fmnist SOURCES test_data_fmnist.c LIBS rn_data ZLIB::ZLIB TIMEOUT 60)
 target_compile_definitions(test_data_fmnist PRIVATE
