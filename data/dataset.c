@@ -177,7 +177,7 @@ typedef struct class_scan {
 
 static void skip_folder(class_scan *cs, const char *rel, const char *why) {
     char b[4200];
-    int n = snprintf(b, sizeof b, "%s: %s", rel, why);
+    int n = snprintf(b, sizeof b, "%s: not scanned, %s", rel, why);
     strvec_push(&cs->skipped, b, n < (int)sizeof b ? (size_t)n : sizeof b - 1);
 }
 
@@ -278,16 +278,18 @@ static void warn_scan(rn_dataset *ds, const class_scan *jobs, int n_jobs, const 
         const strvec *sk = &jobs[j].skipped;
         for (size_t i = 0; i < sk->n; i++, named++)
             if (named < RN_WARN_NAMED)
-                fprintf(stderr, "warning: %s/%s: folder not scanned\n", ds->root, sk->buf + sk->off[i]);
+                fprintf(stderr, "warning: %s/%s\n", ds->root, sk->buf + sk->off[i]);
         ds->skipped_dirs += sk->n;
     }
     if (ds->skipped_dirs > RN_WARN_NAMED)
-        fprintf(stderr, "warning: %s: %zu folders not scanned in all\n", ds->root, ds->skipped_dirs);
+        fprintf(stderr, "warning: %s: %zu folders not scanned in all\n", ds->root,
+                ds->skipped_dirs);
     for (int j = 0; j < n_jobs; j++) {
         if (jobs[j].files.n > 0) continue;
         if (ds->empty_classes++ < RN_WARN_NAMED)
-            fprintf(stderr, "warning: %s/%s: class folder holds no .jpg/.jpeg file; kept as class %d "
-                            "so that the class indices stay those of the sorted folder list\n",
+            fprintf(stderr,
+                    "warning: %s/%s: class folder holds no .jpg/.jpeg file; kept as class %d so "
+                    "that the class indices stay those of the sorted folder list\n",
                     ds->root, jobs[j].name, (int)class_of[j]);
     }
     if (ds->empty_classes > RN_WARN_NAMED)

@@ -70,7 +70,8 @@ static int read_header(rn_jpeg_decoder *d, const uint8_t *buf, size_t len, int *
     if (have_handle(d, err) != 0) return -1;
     if (tjDecompressHeader3(d->tj, buf, (unsigned long)len, w, h, &subsamp, cs) != 0)
         return fail_reset(d, err);
-    if (*w == 0 && *h == 0) return rn_fail(err, "JPEG stream holds no image frame (tables only)");
+    if (*w == 0 && *h == 0)
+        return rn_fail(err, "JPEG stream ends without an image frame (no SOF marker)");
     if (*w <= 0 || *h <= 0 || *w > RN_MAX_SIDE || *h > RN_MAX_SIDE)
         return rn_fail(err, "invalid JPEG size %dx%d", *w, *h);
     if ((int64_t)*w * *h > RN_MAX_PIXELS)
@@ -109,14 +110,16 @@ int rn_jpeg_decode(rn_jpeg_decoder *d, const uint8_t *buf, size_t len, int num, 
                    rn_image *out, rn_err *err) {
     int w, h, cs;
     if (read_header(d, buf, len, &w, &h, &cs, err) != 0) return -1;
-    if (num < 1 || den < 1 || num > den) return rn_fail(err, "invalid decode scale %d/%d", num, den);
+    if (num < 1 || den < 1 || num > den)
+        return rn_fail(err, "invalid decode scale %d/%d", num, den);
     int sw = rn_jpeg_scaled(w, num, den), sh = rn_jpeg_scaled(h, num, den);
     size_t npx = (size_t)sw * (size_t)sh;
     uint8_t *rgb = grow(&d->px, &d->px_cap, npx * 3);
     if (!rgb) return rn_fail(err, "out of memory: %zu bytes for a %dx%d image", npx * 3, sw, sh);
     if (cs == TJCS_CMYK || cs == TJCS_YCCK) {  // libjpeg cannot convert these to RGB itself
         uint8_t *k = grow(&d->cmyk, &d->cmyk_cap, npx * 4);
-        if (!k) return rn_fail(err, "out of memory: %zu bytes for a %dx%d CMYK image", npx * 4, sw, sh);
+        if (!k)
+            return rn_fail(err, "out of memory: %zu bytes for a %dx%d CMYK image", npx * 4, sw, sh);
         if (tjDecompress2(d->tj, buf, (unsigned long)len, k, sw, 0, sh, TJPF_CMYK, 0) != 0 &&
             decode_failed(d, err))
             return -1;
@@ -193,7 +196,8 @@ int rn_read_file_max(const char *path, size_t max_bytes, uint8_t **buf, size_t *
         }
         size_t got = fread(*buf + n, 1, *cap - n, f);
         n += got;
-        if (n > max_bytes) bad = rn_fail(err, "file is larger than the limit of %zu bytes", max_bytes);
+        if (n > max_bytes)
+            bad = rn_fail(err, "file is larger than the limit of %zu bytes", max_bytes);
         if (got == 0) break;
     }
     if (!bad && ferror(f)) bad = rn_fail(err, "read error");

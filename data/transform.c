@@ -279,7 +279,7 @@ int rn_preprocess_jpeg(rn_jpeg_decoder *d, rn_xform_ws *ws, const uint8_t *buf, 
     rn_image img;
     if (rn_jpeg_decode(d, buf, len, num, den, &img, err) != 0) return -1;
     if (rn_sample_bilinear(&img, W, H, &p, out, ws) != 0)
-        return rn_fail(err, "out of memory: resampling tables for a %dx%d output", p.out_w, p.out_h);
+        return rn_fail(err, "out of memory: resampling tables for %dx%d output", p.out_w, p.out_h);
 
     size_t hw = (size_t)o->size * o->size;
     if (rng && (o->brightness > 0 || o->contrast > 0 || o->saturation > 0)) {

@@ -4,3 +4,4 @@ rn_test(test_checkpoint SOURCES test_checkpoint.c LIBS rn_optim rn_model rn_data
 rn_test(test_train SOURCES test_train.c LIBS rn_train TIMEOUT 120)
 target_compile_definitions(test_train PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-train>")
 add_dependencies(test_train resnet-train)
+rn_test(test_train_skipped SOURCES test_train_skipped.c LIBS rn_train TIMEOUT 120)
