@@ -194,7 +194,7 @@ static void scan_tree(class_scan *cs, char *rel, size_t rel_len, size_t rel_cap,
     }
     struct stat st;
     if (fstat(dirfd(d), &st) == 0 && !dir_set_add(&cs->seen, st.st_dev, st.st_ino)) {
-        skip_folder(cs, rel, "symlink to a folder already scanned (a cycle, or a second path)");
+        skip_folder(cs, rel, "folder already scanned (a symlink cycle, or a second path to it)");
         closedir(d);
         return;
     }
