@@ -263,16 +263,18 @@ static void test_symlink_cycles(void) {
     link_at("../../outside", "cyc/b/ext2");  // a second path to it: skipped (sorted after ext)
     touch("cyc/c/real/7.jpg");
     link_at("real", "cyc/c/alias");    // a second path to a real folder: the real one wins
+    link_at("../outside", "cyc/d");    // a symlinked class folder is a class
     char dir[512];
     snprintf(dir, sizeof dir, "%s/cyc", root);
     scan_args a = {.dir = dir};
     const char *log = captured(do_scan, &a);
     CHECK(a.ds != NULL, "scan with cycles: %s", a.err.msg);
     if (!a.ds) return;
-    const char *want[] = {"a/1.jpg",   "a/2.jpg",     "a/link.jpg", "a/sub/3.jpg",
-                          "b/ext/6.jpg", "b/x/4.jpg", "b/y/5.jpg",  "c/real/7.jpg"};
-    CHECK(a.ds->n == 8, "exactly 8 files, got %zu", a.ds->n);
-    for (size_t i = 0; i < 8 && i < a.ds->n; i++)
+    const char *want[] = {"a/1.jpg",   "a/2.jpg",   "a/link.jpg",   "a/sub/3.jpg", "b/ext/6.jpg",
+                          "b/x/4.jpg", "b/y/5.jpg", "c/real/7.jpg", "d/6.jpg"};
+    CHECK(a.ds->n == 9 && a.ds->n_classes == 4, "exactly 9 files in 4 classes, got %zu in %d",
+          a.ds->n, a.ds->n_classes);
+    for (size_t i = 0; i < 9 && i < a.ds->n; i++)
         CHECK(!strcmp(rn_dataset_relpath(a.ds, i), want[i]), "file %zu: %s, want %s", i,
               rn_dataset_relpath(a.ds, i), want[i]);
     CHECK(a.ds->skipped_dirs == 8, "8 folders skipped, got %zu", a.ds->skipped_dirs);
