@@ -1,72 +1,14 @@
-// dataset.c — scanning class folders and list files, class names, epoch permutation, sharding.
-#define _GNU_SOURCE  // DT_* constants in dirent
+// dataset.c — class-folder datasets (the walk itself is in scan.c), list files, class names,
+// epoch permutation, sharding.
+#define _GNU_SOURCE  // getline
 #include "data/dataset.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 
+#include "data/scan.h"
 #include "src/rng.h"
-
-// ---------------------------------------------------------------------------------------------
-// Small growable buffers.
-
-typedef struct strvec {  // NUL-terminated strings in one arena; offsets are stable, pointers not
-    char *buf;
-    size_t len, cap;
-    size_t *off;
-    size_t n, ncap;
-} strvec;
-
-static void strvec_push(strvec *v, const char *s, size_t slen) {
-    if (v->len + slen + 1 > v->cap) {
-        size_t c = v->cap ? v->cap * 2 : 4096;
-        while (c < v->len + slen + 1) c *= 2;
-        v->buf = rn_realloc(v->buf, c);
-        v->cap = c;
-    }
-    if (v->n == v->ncap) {
-        v->ncap = v->ncap ? v->ncap * 2 : 256;
-        v->off = rn_realloc(v->off, v->ncap * sizeof *v->off);
-    }
-    memcpy(v->buf + v->len, s, slen);
-    v->buf[v->len + slen] = 0;
-    v->off[v->n++] = v->len;
-    v->len += slen + 1;
-}
-
-static void strvec_free(strvec *v) {
-    free(v->buf);
-    free(v->off);
-    memset(v, 0, sizeof *v);
-}
-
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int has_jpeg_ext(const char *name) {
-    const char *dot = strrchr(name, '.');
-    return dot && (strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0);
-}
-
-// Entry type without a stat() call when the file system reports it (the common case: this is
-// what makes scanning ImageNet take seconds).
-enum { ENT_OTHER, ENT_FILE, ENT_DIR };
-static int entry_kind(const char *dirpath, const struct dirent *e) {
-    if (e->d_type == DT_REG) return ENT_FILE;
-    if (e->d_type == DT_DIR) return ENT_DIR;
-    if (e->d_type != DT_UNKNOWN && e->d_type != DT_LNK) return ENT_OTHER;
-    char p[4096];
-    if (snprintf(p, sizeof p, "%s/%s", dirpath, e->d_name) >= (int)sizeof p) return ENT_OTHER;
-    struct stat st;
-    if (stat(p, &st) != 0) return ENT_OTHER;
-    return S_ISDIR(st.st_mode) ? ENT_DIR : S_ISREG(st.st_mode) ? ENT_FILE : ENT_OTHER;
-}
 
 static rn_dataset *dataset_new(const char *root) {
     rn_dataset *ds = rn_calloc(1, sizeof *ds);
@@ -108,89 +50,47 @@ static void copy_classes(rn_dataset *ds, const rn_dataset *like) {
     ds->class_dirs = copy_names(like->class_dirs, like->n_classes);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Folder scan: one job per class folder, spread over a few threads.
+#define RN_WARN_NAMED 10  // folders named in scan warnings; the rest are counted
 
-typedef struct class_scan {
-    const char *dir;    // dataset root
-    const char *name;   // class folder name
-    strvec files;       // relative paths "class/.../file.jpg"
-    int failed;
-    rn_err err;
-} class_scan;
-
-static void scan_tree(class_scan *cs, char *rel, size_t rel_len, size_t rel_cap, int depth) {
-    char abs[4096];
-    if (snprintf(abs, sizeof abs, "%s/%s", cs->dir, rel) >= (int)sizeof abs) return;
-    DIR *d = opendir(abs);
-    if (!d) {
-        if (depth == 0 && !cs->failed) {
-            cs->failed = 1;
-            rn_fail(&cs->err, "%s: cannot open folder: %s", abs, strerror(errno));
-        }
-        return;
+// Warnings on stderr after a scan: folders not scanned, and class folders without images. An
+// empty class folder stays a class: class indices are positions in the sorted list of all
+// subfolders, as in ImageFolder, so dropping one would renumber every class after it and the
+// labels would no longer match a model, a class-names file or a validation split made for the
+// same folders.
+static void warn_scan(rn_dataset *ds, const rn_class_scan *jobs, int n_jobs, const int32_t *class_of) {
+    size_t named = 0;
+    for (int j = 0; j < n_jobs; j++) {
+        const rn_strvec *sk = &jobs[j].skipped;
+        for (size_t i = 0; i < sk->n; i++, named++)
+            if (named < RN_WARN_NAMED)
+                fprintf(stderr, "warning: %s/%s\n", ds->root, sk->buf + sk->off[i]);
+        ds->skipped_dirs += sk->n;
     }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.') continue;
-        size_t nl = strlen(e->d_name);
-        if (rel_len + 1 + nl + 1 > rel_cap) continue;  // longer than 4 KiB: not a path we can open
-        int kind = entry_kind(abs, e);
-        rel[rel_len] = '/';
-        memcpy(rel + rel_len + 1, e->d_name, nl + 1);
-        if (kind == ENT_FILE && has_jpeg_ext(e->d_name))
-            strvec_push(&cs->files, rel, rel_len + 1 + nl);
-        else if (kind == ENT_DIR && depth < 32)  // depth bound: symlink cycles
-            scan_tree(cs, rel, rel_len + 1 + nl, rel_cap, depth + 1);
-        rel[rel_len] = 0;
+    if (ds->skipped_dirs > RN_WARN_NAMED)
+        fprintf(stderr, "warning: %s: %zu folders not scanned in all\n", ds->root,
+                ds->skipped_dirs);
+    for (int j = 0; j < n_jobs; j++) {
+        if (jobs[j].files.n > 0) continue;
+        if (ds->empty_classes++ < RN_WARN_NAMED)
+            fprintf(stderr,
+                    "warning: %s/%s: class folder holds no .jpg/.jpeg file; kept as class %d so "
+                    "that the class indices stay those of the sorted folder list\n",
+                    ds->root, jobs[j].name, (int)class_of[j]);
     }
-    closedir(d);
-}
-
-typedef struct scan_pool {
-    class_scan *jobs;
-    int n_jobs;
-    int next;
-    pthread_mutex_t mu;
-} scan_pool;
-
-static void *scan_worker(void *arg) {
-    scan_pool *p = arg;
-    char rel[4096];
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        int j = p->next++;
-        pthread_mutex_unlock(&p->mu);
-        if (j >= p->n_jobs) return NULL;
-        class_scan *cs = &p->jobs[j];
-        size_t l = strlen(cs->name);
-        memcpy(rel, cs->name, l + 1);
-        scan_tree(cs, rel, l, sizeof rel, 0);
-    }
-}
-
-// Subfolder names of dir, sorted byte-wise.
-static int list_subfolders(const char *dir, strvec *out, rn_err *err) {
-    DIR *d = opendir(dir);
-    if (!d) return rn_fail(err, "%s: cannot open dataset folder: %s", dir, strerror(errno));
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.') continue;
-        if (entry_kind(dir, e) == ENT_DIR) strvec_push(out, e->d_name, strlen(e->d_name));
-    }
-    closedir(d);
-    return 0;
+    if (ds->empty_classes > RN_WARN_NAMED)
+        fprintf(stderr, "warning: %s: %d class folders without images in all\n", ds->root,
+                ds->empty_classes);
 }
 
 int rn_dataset_open_folder(rn_dataset **out, const char *dir, const rn_dataset *classes_like,
                            rn_err *err) {
     *out = NULL;
     double t0 = rn_now();
-    strvec sub = {0};
-    if (list_subfolders(dir, &sub, err) != 0) return -1;
+    rn_strvec sub = {0};
+    if (rn_list_subfolders(dir, &sub, err) != 0) return -1;
     char **names = rn_malloc((sub.n ? sub.n : 1) * sizeof(char *));
     for (size_t i = 0; i < sub.n; i++) names[i] = sub.buf + sub.off[i];
-    qsort(names, sub.n, sizeof(char *), cmp_str);
+    qsort(names, sub.n, sizeof(char *), rn_cmp_str);
 
     rn_dataset *ds = dataset_new(dir);
     int32_t *class_of = rn_malloc((sub.n ? sub.n : 1) * sizeof(int32_t));
@@ -219,30 +119,22 @@ int rn_dataset_open_folder(rn_dataset **out, const char *dir, const rn_dataset *
         for (size_t i = 0; i < sub.n; i++) class_of[i] = (int32_t)i;
     }
 
-    scan_pool pool = {.n_jobs = (int)sub.n};
-    pool.jobs = rn_calloc(sub.n ? sub.n : 1, sizeof(class_scan));
-    for (size_t i = 0; i < sub.n; i++)
-        pool.jobs[i] = (class_scan){.dir = ds->root, .name = names[i]};
-    pthread_mutex_init(&pool.mu, NULL);
-    int nt = pool.n_jobs < 8 ? pool.n_jobs : 8;
-    pthread_t th[8];
-    int started = 0;
-    for (int t = 1; t < nt; t++)
-        if (pthread_create(&th[started], NULL, scan_worker, &pool) == 0) started++;
-    scan_worker(&pool);
-    for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
-    pthread_mutex_destroy(&pool.mu);
+    int n_jobs = (int)sub.n;
+    rn_class_scan *jobs = rn_calloc(sub.n ? sub.n : 1, sizeof(rn_class_scan));
+    for (size_t i = 0; i < sub.n; i++) jobs[i] = (rn_class_scan){.dir = ds->root, .name = names[i]};
+    rn_scan_classes(jobs, n_jobs);
 
     size_t total = 0, bytes = 0;
     int bad = 0;
-    for (int j = 0; j < pool.n_jobs; j++) {
-        if (pool.jobs[j].failed && !bad) {
-            if (err) *err = pool.jobs[j].err;
+    for (int j = 0; j < n_jobs; j++) {
+        if (jobs[j].failed && !bad) {
+            if (err) *err = jobs[j].err;
             bad = 1;
         }
-        total += pool.jobs[j].files.n;
-        bytes += pool.jobs[j].files.len;
+        total += jobs[j].files.n;
+        bytes += jobs[j].files.len;
     }
+    if (!bad) warn_scan(ds, jobs, n_jobs, class_of);
     if (!bad && total == 0)
         bad = rn_fail(err, "%s: no .jpg/.jpeg files found in %zu class folder(s)", dir, sub.n) != 0;
     if (!bad) {
@@ -251,13 +143,13 @@ int rn_dataset_open_folder(rn_dataset **out, const char *dir, const rn_dataset *
         ds->path_off = rn_malloc(total * sizeof(size_t));
         ds->labels = rn_malloc(total * sizeof(int32_t));
         size_t k = 0, pos = 0, maxn = 0;
-        for (int j = 0; j < pool.n_jobs; j++)
-            maxn = pool.jobs[j].files.n > maxn ? pool.jobs[j].files.n : maxn;
+        for (int j = 0; j < n_jobs; j++)
+            maxn = jobs[j].files.n > maxn ? jobs[j].files.n : maxn;
         char **ptr = rn_malloc((maxn ? maxn : 1) * sizeof(char *));
-        for (int j = 0; j < pool.n_jobs; j++) {
-            strvec *f = &pool.jobs[j].files;
+        for (int j = 0; j < n_jobs; j++) {
+            rn_strvec *f = &jobs[j].files;
             for (size_t i = 0; i < f->n; i++) ptr[i] = f->buf + f->off[i];
-            qsort(ptr, f->n, sizeof(char *), cmp_str);
+            qsort(ptr, f->n, sizeof(char *), rn_cmp_str);
             for (size_t i = 0; i < f->n; i++, k++) {
                 size_t l = strlen(ptr[i]) + 1;
                 memcpy(ds->paths + pos, ptr[i], l);
@@ -268,19 +160,19 @@ int rn_dataset_open_folder(rn_dataset **out, const char *dir, const rn_dataset *
         }
         free(ptr);
     }
-    for (int j = 0; j < pool.n_jobs; j++) strvec_free(&pool.jobs[j].files);
-    free(pool.jobs);
+    for (int j = 0; j < n_jobs; j++) rn_class_scan_free(&jobs[j]);
+    free(jobs);
     if (bad) goto fail;
     free(class_of);
     free(names);
-    strvec_free(&sub);
+    rn_strvec_free(&sub);
     ds->scan_seconds = rn_now() - t0;
     *out = ds;
     return 0;
 fail:
     free(class_of);
     free(names);
-    strvec_free(&sub);
+    rn_strvec_free(&sub);
     rn_dataset_destroy(ds);
     return -1;
 }
@@ -312,7 +204,7 @@ int rn_dataset_open_list(rn_dataset **out, const char *list_file, const char *ro
     }
     rn_dataset *ds = dataset_new(root);
     ds->from_list = 1;
-    strvec paths = {0};
+    rn_strvec paths = {0};
     int32_t *labels = NULL;
     size_t lab_cap = 0;
     int32_t max_label = -1;
@@ -350,7 +242,7 @@ int rn_dataset_open_list(rn_dataset **out, const char *list_file, const char *ro
                           classes_like->n_classes);
             break;
         }
-        strvec_push(&paths, line + s, (size_t)(pend - (line + s)));
+        rn_strvec_push(&paths, line + s, (size_t)(pend - (line + s)));
         if (paths.n > lab_cap) {
             lab_cap = lab_cap ? lab_cap * 2 : 1024;
             labels = rn_realloc(labels, lab_cap * sizeof(int32_t));
@@ -362,7 +254,7 @@ int rn_dataset_open_list(rn_dataset **out, const char *list_file, const char *ro
     fclose(f);
     if (!bad && paths.n == 0) bad = rn_fail(err, "%s: list file holds no samples", list_file);
     if (bad) {
-        strvec_free(&paths);
+        rn_strvec_free(&paths);
         free(labels);
         rn_dataset_destroy(ds);
         return -1;
@@ -390,7 +282,7 @@ int rn_dataset_open_list(rn_dataset **out, const char *list_file, const char *ro
 int rn_dataset_load_class_names(rn_dataset *ds, const char *file, rn_err *err) {
     FILE *f = fopen(file, "r");
     if (!f) return rn_fail(err, "%s: cannot open class-names file: %s", file, strerror(errno));
-    strvec names = {0};
+    rn_strvec names = {0};
     char *line = NULL;
     size_t cap = 0;
     ssize_t got;
@@ -408,7 +300,7 @@ int rn_dataset_load_class_names(rn_dataset *ds, const char *file, rn_err *err) {
             bad = rn_fail(err, "%s:%ld: blank line among class names", file, first_blank);
             break;
         }
-        strvec_push(&names, line, len);
+        rn_strvec_push(&names, line, len);
     }
     free(line);
     fclose(f);
@@ -426,7 +318,7 @@ int rn_dataset_load_class_names(rn_dataset *ds, const char *file, rn_err *err) {
         ds->n_classes = (int)names.n;  // a folder dataset: unchanged (checked above)
         free(p);
     }
-    strvec_free(&names);
+    rn_strvec_free(&names);
     return bad ? -1 : 0;
 }
 

@@ -33,11 +33,16 @@ typedef struct rn_dataset {
     char **class_names;    // (n_classes) display names: folder names, or the class-names file
     char **class_dirs;     // (n_classes) class folder names; NULL for a list file's classes
     double scan_seconds;   // wall time the scan took
+    size_t skipped_dirs;   // folder scan: folders not entered (symlink to one already scanned,
+                           // or too deep); each is named in a warning on stderr (the first 10)
+    int empty_classes;     // folder scan: class folders without images (kept as classes, warned)
 } rn_dataset;
 
 // Scans DIR. If `classes_like` is given (e.g. the training set when opening the validation set),
 // its class list is used: every subfolder of DIR must name one of its classes (an error otherwise),
-// and a class may be missing from DIR. Fails when DIR holds no image at all.
+// and a class may be missing from DIR. Fails when DIR holds no image at all. Each folder is
+// entered at most once (symlink cycles are cut; see dataset.c); folders skipped that way and
+// class folders without images are warnings on stderr (and counted in the dataset).
 int rn_dataset_open_folder(rn_dataset **out, const char *dir, const rn_dataset *classes_like,
                            rn_err *err);
 

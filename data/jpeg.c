@@ -3,9 +3,11 @@
 #include "data/jpeg.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <turbojpeg.h>
 
 struct rn_jpeg_decoder {
@@ -16,8 +18,12 @@ struct rn_jpeg_decoder {
     size_t cmyk_cap;
 };
 
-// A decoded image larger than this is refused rather than allocated (2^28 px = 768 MiB RGB).
+// A decoded image larger than this is refused rather than allocated (2^28 px = 768 MiB RGB), and
+// so is a file whose full-size frame is larger: a 100-megapixel camera stays below it, and a
+// crafted header declaring 65535 x 65535 cannot make us walk 4 G pixels of grey fill.
 #define RN_MAX_PIXELS ((int64_t)1 << 28)
+// The JPEG format stores width and height as 16-bit fields.
+#define RN_MAX_SIDE 65535
 
 rn_jpeg_decoder *rn_jpeg_decoder_create(void) {
     rn_jpeg_decoder *d = rn_calloc(1, sizeof *d);
@@ -28,38 +34,65 @@ rn_jpeg_decoder *rn_jpeg_decoder_create(void) {
 
 void rn_jpeg_decoder_destroy(rn_jpeg_decoder *d) {
     if (!d) return;
-    tjDestroy(d->tj);
+    if (d->tj) tjDestroy(d->tj);
     free(d->px);
     free(d->cmyk);
     free(d);
 }
 
 // After a fatal libjpeg error the handle can be left mid-header, and every later file then fails
-// with the same message (seen with libjpeg-turbo 2.1): start a fresh handle.
+// with the same message (seen with libjpeg-turbo 2.1): drop it; the next call starts a fresh one.
 static int fail_reset(rn_jpeg_decoder *d, rn_err *err) {
     rn_fail(err, "%s", tjGetErrorStr2(d->tj));
     tjDestroy(d->tj);
-    d->tj = tjInitDecompress();
-    RN_CHECK(d->tj != NULL);
+    d->tj = NULL;
     return -1;
+}
+
+// A fresh handle after fail_reset; it can only fail when memory is short, and that costs one
+// sample, not the run.
+static int have_handle(rn_jpeg_decoder *d, rn_err *err) {
+    if (!d->tj) d->tj = tjInitDecompress();
+    return d->tj ? 0 : rn_fail(err, "out of memory: cannot start a TurboJPEG decoder");
+}
+
+// The frame's size and colour space. tjDecompressHeader3 returns success without touching its
+// outputs for a tables-only stream (SOI, DQT/DHT, EOI: no frame), so they start at 0 and a
+// stream without a frame, or with an empty or absurd one, is refused here.
+static int read_header(rn_jpeg_decoder *d, const uint8_t *buf, size_t len, int *w, int *h,
+                       int *cs, rn_err *err) {
+    int subsamp = -1;
+    *w = *h = 0;
+    *cs = -1;
+    if (len < 4 || buf[0] != 0xFF || buf[1] != 0xD8)
+        return rn_fail(err, "not a JPEG file (no SOI marker)");
+    if (len > 0xFFFFFFFFu) return rn_fail(err, "JPEG stream of %zu bytes is too long", len);
+    if (have_handle(d, err) != 0) return -1;
+    if (tjDecompressHeader3(d->tj, buf, (unsigned long)len, w, h, &subsamp, cs) != 0)
+        return fail_reset(d, err);
+    if (*w == 0 && *h == 0)
+        return rn_fail(err, "JPEG stream ends without an image frame (no SOF marker)");
+    if (*w <= 0 || *h <= 0 || *w > RN_MAX_SIDE || *h > RN_MAX_SIDE)
+        return rn_fail(err, "invalid JPEG size %dx%d", *w, *h);
+    if ((int64_t)*w * *h > RN_MAX_PIXELS)
+        return rn_fail(err, "JPEG too large: %dx%d is over %lld pixels", *w, *h,
+                       (long long)RN_MAX_PIXELS);
+    return 0;
 }
 
 int rn_jpeg_header(rn_jpeg_decoder *d, const uint8_t *buf, size_t len, int *w, int *h,
                    rn_err *err) {
-    int subsamp, cs;
-    if (len < 4 || buf[0] != 0xFF || buf[1] != 0xD8)
-        return rn_fail(err, "not a JPEG file (no SOI marker)");
-    if (tjDecompressHeader3(d->tj, buf, (unsigned long)len, w, h, &subsamp, &cs) != 0)
-        return fail_reset(d, err);
-    if (*w <= 0 || *h <= 0) return rn_fail(err, "invalid JPEG size %dx%d", *w, *h);
-    return 0;
+    int cs;
+    return read_header(d, buf, len, w, h, &cs, err);
 }
 
+// Per-sample buffers use plain malloc: when one image does not fit in memory, that sample is
+// skipped (the caller gets an error) instead of the whole run aborting.
 static uint8_t *grow(uint8_t **p, size_t *cap, size_t n) {
     if (n > *cap) {
         free(*p);
-        *p = rn_malloc(n);
-        *cap = n;
+        *p = malloc(n);
+        *cap = *p ? n : 0;
     }
     return *p;
 }
@@ -75,18 +108,18 @@ static int decode_failed(rn_jpeg_decoder *d, rn_err *err) {
 
 int rn_jpeg_decode(rn_jpeg_decoder *d, const uint8_t *buf, size_t len, int num, int den,
                    rn_image *out, rn_err *err) {
-    int w, h, subsamp, cs;
-    if (len < 4 || buf[0] != 0xFF || buf[1] != 0xD8)
-        return rn_fail(err, "not a JPEG file (no SOI marker)");
-    if (tjDecompressHeader3(d->tj, buf, (unsigned long)len, &w, &h, &subsamp, &cs) != 0)
-        return fail_reset(d, err);
-    if (w <= 0 || h <= 0) return rn_fail(err, "invalid JPEG size %dx%d", w, h);
+    int w, h, cs;
+    if (read_header(d, buf, len, &w, &h, &cs, err) != 0) return -1;
+    if (num < 1 || den < 1 || num > den)
+        return rn_fail(err, "invalid decode scale %d/%d", num, den);
     int sw = rn_jpeg_scaled(w, num, den), sh = rn_jpeg_scaled(h, num, den);
-    if ((int64_t)sw * sh > RN_MAX_PIXELS) return rn_fail(err, "JPEG too large: %dx%d", sw, sh);
     size_t npx = (size_t)sw * (size_t)sh;
     uint8_t *rgb = grow(&d->px, &d->px_cap, npx * 3);
+    if (!rgb) return rn_fail(err, "out of memory: %zu bytes for a %dx%d image", npx * 3, sw, sh);
     if (cs == TJCS_CMYK || cs == TJCS_YCCK) {  // libjpeg cannot convert these to RGB itself
         uint8_t *k = grow(&d->cmyk, &d->cmyk_cap, npx * 4);
+        if (!k)
+            return rn_fail(err, "out of memory: %zu bytes for a %dx%d CMYK image", npx * 4, sw, sh);
         if (tjDecompress2(d->tj, buf, (unsigned long)len, k, sw, 0, sh, TJPF_CMYK, 0) != 0 &&
             decode_failed(d, err))
             return -1;
@@ -114,6 +147,7 @@ void rn_jpeg_pick_scale(int w, int h, double min_fx, double min_fy, int *num, in
     static const int dens[3] = {8, 4, 2};
     *num = 1;
     *den = 1;
+    if (w < 1 || h < 1) return;  // no size to scale (the decoder refuses such files anyway)
     for (int i = 0; i < 3; i++) {
         // Compare against the sizes libjpeg will really produce (it rounds up).
         double fx = (double)rn_jpeg_scaled(w, 1, dens[i]) / w;
@@ -125,23 +159,54 @@ void rn_jpeg_pick_scale(int w, int h, double min_fx, double min_fy, int *num, in
     }
 }
 
-int rn_read_file(const char *path, uint8_t **buf, size_t *cap, size_t *len, rn_err *err) {
+// Plain realloc: a file that does not fit in memory is an error for that file, not an abort.
+static int grow_to(uint8_t **buf, size_t *cap, size_t c, rn_err *err) {
+    uint8_t *p = realloc(*buf, c);
+    if (!p) return rn_fail(err, "out of memory: %zu bytes to read the file", c);
+    *buf = p;
+    *cap = c;
+    return 0;
+}
+
+int rn_read_file_max(const char *path, size_t max_bytes, uint8_t **buf, size_t *cap, size_t *len,
+                     rn_err *err) {
+    if (max_bytes >= SIZE_MAX) max_bytes = SIZE_MAX - 1;  // max_bytes + 1 must not wrap
     FILE *f = fopen(path, "rb");
     if (!f) return rn_fail(err, "cannot open: %s", strerror(errno));
+    // The size before reading, so that a huge file costs no memory (a sparse 2 GB file named
+    // .jpg is skipped at once); the read below still stops at the cap should the file grow.
+    struct stat st;
+    int bad = 0;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+        if ((uintmax_t)st.st_size > max_bytes)
+            bad = rn_fail(err, "file of %jd bytes is larger than the limit of %zu bytes",
+                          (intmax_t)st.st_size, max_bytes);
+        else if ((size_t)st.st_size + 1 > *cap)  // + 1: the read that sees the end fits too
+            bad = grow_to(buf, cap, (size_t)st.st_size + 1, err);
+    }
     size_t n = 0;
-    for (;;) {
+    while (!bad) {
         if (n == *cap) {
-            size_t c = *cap ? *cap * 2 : 256 * 1024;
-            *buf = rn_realloc(*buf, c);
-            *cap = c;
+            size_t c = *cap ? (*cap > SIZE_MAX / 2 ? SIZE_MAX : *cap * 2) : 256 * 1024;
+            if (c > max_bytes) c = max_bytes + 1;  // room to see one byte too many
+            if (grow_to(buf, cap, c, err) != 0) {
+                bad = -1;
+                break;
+            }
         }
         size_t got = fread(*buf + n, 1, *cap - n, f);
         n += got;
+        if (n > max_bytes)
+            bad = rn_fail(err, "file is larger than the limit of %zu bytes", max_bytes);
         if (got == 0) break;
     }
-    int bad = ferror(f);
+    if (!bad && ferror(f)) bad = rn_fail(err, "read error");
     fclose(f);
-    if (bad) return rn_fail(err, "read error");
+    if (bad) return -1;
     *len = n;
     return 0;
+}
+
+int rn_read_file(const char *path, uint8_t **buf, size_t *cap, size_t *len, rn_err *err) {
+    return rn_read_file_max(path, SIZE_MAX, buf, cap, len, err);
 }

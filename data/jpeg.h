@@ -44,7 +44,13 @@ static inline int rn_jpeg_scaled(int dim, int num, int den) {
     return (int)(((int64_t)dim * num + den - 1) / den);
 }
 
-// Reads a whole file into *buf (grown as needed; *cap its capacity). -1 with message on failure.
+// Reads a whole file into *buf (grown as needed; *cap its capacity). -1 with message on failure,
+// also when the buffer cannot grow (out of memory: an error, not an abort) or, for the _max
+// variant, when the file holds more than max_bytes (checked with fstat before reading, so an
+// oversized file costs no memory). *buf stays valid (and owned by the caller) either way.
+int rn_read_file_max(const char *path, size_t max_bytes, uint8_t **buf, size_t *cap, size_t *len,
+                     rn_err *err);
+// The same without a size limit (the caller bounds what it reads some other way).
 int rn_read_file(const char *path, uint8_t **buf, size_t *cap, size_t *len, rn_err *err);
 
 #endif

@@ -16,7 +16,7 @@
 #include "data/transform.h"
 #include "src/rng.h"
 
-#define RN_REPORT_CORRUPT 10   // corrupt files named on stderr; the rest are only counted
+#define RN_REPORT_CORRUPT 10   // skipped files named on stderr; the rest are only counted
 #define RN_MAX_ATTEMPTS 64     // replacement tries before a sample is declared impossible
 
 enum { SLOT_IDLE, SLOT_FILLING, SLOT_READY, SLOT_HELD };
@@ -61,7 +61,7 @@ struct rn_loader {
 
     atomic_uchar *bad;    // (ds->n) 1 = known corrupt, never read again
     int64_t corrupt_files, replaced, samples;  // under mu
-    int64_t corrupt_reported;  // corrupt_files at the last end-of-epoch count line
+    int64_t epoch_replaced;  // under mu: `replaced` of this epoch alone (reset when one starts)
     double decode_seconds;
 
     int nw;
@@ -93,20 +93,23 @@ static void assign_slot(rn_loader *l, slot *s, int64_t b) {
     s->b.n = left < (size_t)l->B ? (int)left : l->B;
 }
 
-// Records a corrupt file once; names the first few.
+// Records a skipped file (corrupt, too large, or out of memory for it) once; names the first few.
 static void note_corrupt(rn_loader *l, worker *w, size_t idx, const char *msg) {
     if (atomic_exchange(&l->bad[idx], 1)) return;
     pthread_mutex_lock(&l->mu);
     int64_t k = ++l->corrupt_files;
     pthread_mutex_unlock(&l->mu);
     if (k <= RN_REPORT_CORRUPT)
-        fprintf(stderr, "data: skipping corrupt image %s: %s\n", w->path, msg);
+        fprintf(stderr, "data: skipping image %s: %s\n", w->path, msg);
     if (k == RN_REPORT_CORRUPT)
-        fprintf(stderr, "data: further corrupt images are counted, not named\n");
+        fprintf(stderr, "data: further skipped images are counted, not named\n");
 }
 
 // Produces the sample at dataset index idx of epoch `epoch` into out; returns -1 only when
-// RN_MAX_ATTEMPTS files in a row were corrupt.
+// RN_MAX_ATTEMPTS files in a row were corrupt. A file that fails because memory ran short (its
+// decode or resampling buffers) is skipped like a corrupt one: that loses one file, not the run,
+// but which file meets the shortage depends on timing, so only then is the epoch not
+// reproducible bit for bit.
 static int make_sample(rn_loader *l, worker *w, int64_t epoch, size_t idx, float *out,
                        int32_t *label, size_t *used, rn_err *err) {
     const rn_dataset *ds = l->v->ds;
@@ -120,7 +123,8 @@ static int make_sample(rn_loader *l, worker *w, int64_t epoch, size_t idx, float
         size_t len = 0;
         int ok = rn_dataset_path(ds, cur, w->path, sizeof w->path) == 0;
         if (!ok) snprintf(e.msg, sizeof e.msg, "path too long");
-        ok = ok && rn_read_file(w->path, &w->file, &w->file_cap, &len, &e) == 0;
+        ok = ok && rn_read_file_max(w->path, (size_t)l->o.max_file_mb << 20, &w->file, &w->file_cap,
+                                    &len, &e) == 0;
         if (ok) {
             rn_rng r;
             rn_rng_seed3(&r, l->o.seed, (uint64_t)epoch, cur);
@@ -133,6 +137,7 @@ static int make_sample(rn_loader *l, worker *w, int64_t epoch, size_t idx, float
             if (attempt > 0) {
                 pthread_mutex_lock(&l->mu);
                 l->replaced++;
+                l->epoch_replaced++;
                 pthread_mutex_unlock(&l->mu);
             }
             return 0;
@@ -256,6 +261,7 @@ void rn_loader_start_epoch_at(rn_loader *l, int64_t epoch, int64_t first) {
     while (l->inflight > 0) pthread_cond_wait(&l->ready_cv, &l->mu);
     l->draining = 0;
     l->epoch = epoch;
+    l->epoch_replaced = 0;
     rn_view_epoch(l->v, l->o.seed, epoch, l->train && l->o.shuffle, l->order);
     l->nb = batch_count(l, &l->n_items);
     if (first < 0) first = 0;
@@ -279,14 +285,7 @@ int64_t rn_loader_num_batches(const rn_loader *l) {
 int rn_loader_next(rn_loader *l, rn_batch **b, rn_err *err) {
     *b = NULL;
     pthread_mutex_lock(&l->mu);
-    if (l->consume >= l->nb) {
-        // Beyond the files named one by one, say how many there are, once per epoch that found
-        // more.
-        if (l->corrupt_files > RN_REPORT_CORRUPT && l->corrupt_files != l->corrupt_reported) {
-            fprintf(stderr, "data: %lld corrupt images skipped so far in %s\n",
-                    (long long)l->corrupt_files, l->v->ds->root);
-            l->corrupt_reported = l->corrupt_files;
-        }
+    if (l->consume >= l->nb) {  // the counts of skipped files are the caller's to print (stats)
         pthread_mutex_unlock(&l->mu);
         return 0;
     }
@@ -322,6 +321,7 @@ void rn_loader_stats_get(rn_loader *l, rn_loader_stats *st) {
     pthread_mutex_lock(&l->mu);
     st->samples = l->samples;
     st->replaced = l->replaced;
+    st->epoch_replaced = l->epoch_replaced;
     st->corrupt_files = l->corrupt_files;
     st->decode_seconds = l->decode_seconds;
     pthread_mutex_unlock(&l->mu);

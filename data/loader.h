@@ -4,9 +4,10 @@
 // epoch order (rn_view_epoch), each augmented with the stream rn_rng_seed3(seed, e, index). Which
 // worker does what is irrelevant: results are bit-identical for any number of workers.
 //
-// Corrupt files (unreadable, not a JPEG, truncated, undecodable) never stop training: the sample
-// is replaced by another one drawn from (seed, e, index, attempt) — deterministic too — the file is
-// counted once, and the first few are named on stderr. Known-bad files are not read again.
+// Corrupt files (unreadable, not a JPEG, truncated, undecodable, larger than max_file_mb, or too
+// large for the memory left) never stop training: the sample is replaced by another one drawn
+// from (seed, e, index, attempt) — deterministic too — the file is counted once, and the first
+// few are named on stderr. Known-bad files are not read again.
 #ifndef RN_DATA_LOADER_H
 #define RN_DATA_LOADER_H
 
@@ -31,6 +32,9 @@ typedef struct rn_batch {
 typedef struct rn_loader_stats {
     int64_t samples;        // samples produced since creation
     int64_t replaced;       // samples replaced because their file was corrupt
+    int64_t epoch_replaced; // of those, in the current (or just finished) epoch: one per sample
+                            // position whose own file was skipped; every epoch over the same
+                            // positions counts the same bad files again
     int64_t corrupt_files;  // distinct corrupt files seen
     double decode_seconds;  // summed over workers: read + decode + augment
 } rn_loader_stats;

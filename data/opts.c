@@ -18,6 +18,7 @@ rn_data_opts rn_data_opts_default(void) {
     o.seed = 0;
     o.shuffle = 1;
     o.drop_last = 1;
+    o.max_file_mb = 64;  // far above any real photo; bounds the memory one file can take
     // torchvision model cards: ImageNet RGB mean and std, on pixels scaled to [0, 1].
     const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
     memcpy(o.mean, mean, sizeof mean);
@@ -135,6 +136,10 @@ static int set_data(rn_data_opts *o, const char *key, const char *value, rn_err 
         if (parse_bool(value, &o->drop_last)) BAD("true or false");
         return 0;
     }
+    if (!strcmp(key, "max_file_mb")) {
+        if (parse_int(value, 1, 4096, &o->max_file_mb)) BAD("an integer in 1..4096 (MiB)");
+        return 0;
+    }
     if (!strcmp(key, "mean") || !strcmp(key, "std")) {
         double v[3];
         if (parse_nums(value, v, 3)) BAD("three comma-separated numbers");
@@ -192,6 +197,8 @@ int rn_data_opts_set(rn_data_opts *o, const char *section, const char *key, cons
 int rn_data_opts_check(const rn_data_opts *o, rn_err *err) {
     if (o->size < 1 || o->batch_size < 1 || o->workers < 0 || o->prefetch < 2)
         return rn_fail(err, "[data] size, batch_size must be >= 1, workers >= 0, prefetch >= 2");
+    if (o->max_file_mb < 1 || o->max_file_mb > 4096)
+        return rn_fail(err, "[data] max_file_mb = %d: need 1..4096", o->max_file_mb);
     if (o->resize < o->size)
         return rn_fail(err, "[data] resize = %d is smaller than size = %d", o->resize, o->size);
     if (!(o->scale_min > 0) || o->scale_min > o->scale_max || o->scale_max > 1)

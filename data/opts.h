@@ -25,6 +25,7 @@ typedef struct rn_data_opts {
     uint64_t seed;     // epoch order and augmentation come from (seed, epoch, index)
     int shuffle;       // training order shuffled per epoch
     int drop_last;     // training drops the last partial batch (evaluation always keeps it)
+    int max_file_mb;   // image files larger than this (MiB) are skipped like corrupt ones
     float mean[3];     // normalisation of RGB in [0, 1]: (x - mean) / std
     float std[3];
     // [augment] (training only)

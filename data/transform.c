@@ -1,15 +1,30 @@
 // transform.c — crop geometry, bilinear resampling, colour jitter, PCA lighting, normalisation.
 #include "data/transform.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+// double -> int saturated to the int range, NaN -> 0. Image sizes come from files and ratios from
+// configs; converting an out-of-range double to int is undefined behaviour, so no cast below is
+// left to chance.
+static int to_int(double x) {
+    if (!(x == x)) return 0;
+    if (x >= (double)INT_MAX) return INT_MAX;
+    if (x <= (double)INT_MIN) return INT_MIN;
+    return (int)x;
+}
+
 // Python's round(): half to even (nearbyint under the default rounding mode).
-static int round_even(double x) { return (int)nearbyint(x); }
+static int round_even(double x) { return to_int(nearbyint(x)); }
 
 void rn_rrc_box(rn_rng *r, int W, int H, double smin, double smax, double rmin, double rmax,
                 int box[4]) {
+    if (W < 1 || H < 1) {  // no image to crop from: a 1 x 1 box, never an empty one
+        box[0] = box[1] = 0, box[2] = box[3] = 1;
+        return;
+    }
     double area = (double)W * H, lr0 = log(rmin), lr1 = log(rmax);
     for (int attempt = 0; attempt < 10; attempt++) {
         double target = area * rn_rng_range(r, smin, smax);
@@ -28,8 +43,8 @@ void rn_rrc_box(rn_rng *r, int W, int H, double smin, double smax, double rmin, 
     int w = W, h = H;
     if (in_ratio < rmin) h = round_even(w / rmin);
     else if (in_ratio > rmax) w = round_even(h * rmax);
-    if (w < 1) w = 1;
-    if (h < 1) h = 1;
+    w = w < 1 ? 1 : w > W ? W : w;
+    h = h < 1 ? 1 : h > H ? H : h;
     box[0] = (W - w) / 2, box[1] = (H - h) / 2, box[2] = w, box[3] = h;
 }
 
@@ -43,12 +58,14 @@ void rn_plan_crop(int W, int H, const int box[4], int size, rn_plan *p) {
 
 // torchvision Resize(int): shorter side -> resize, longer side -> int(resize * long / short).
 static void resized_dims(int W, int H, int resize, int *rw, int *rh) {
+    if (W < 1) W = 1;  // callers pass decoded sizes (>= 1); this keeps any other input defined
+    if (H < 1) H = 1;
     if (W <= H) {
         *rw = resize;
-        *rh = (int)((double)resize * H / W);
+        *rh = to_int((double)resize * H / W);
     } else {
         *rh = resize;
-        *rw = (int)((double)resize * W / H);
+        *rw = to_int((double)resize * W / H);
     }
 }
 
@@ -56,7 +73,7 @@ void rn_plan_eval(int W, int H, int resize, int size, rn_plan *p) {
     int rw, rh;
     resized_dims(W, H, resize, &rw, &rh);
     int left = round_even((rw - size) / 2.0), top = round_even((rh - size) / 2.0);
-    double sx = (double)W / rw, sy = (double)H / rh;
+    double sx = (double)(W > 1 ? W : 1) / rw, sy = (double)(H > 1 ? H : 1) / rh;
     *p = (rn_plan){.out_w = size, .out_h = size, .ox = left * sx, .oy = top * sy, .sx = sx,
                    .sy = sy, .cx0 = 0, .cy0 = 0, .cx1 = W, .cy1 = H,
                    .vx0 = 0, .vx1 = size, .vy0 = 0, .vy1 = size};
@@ -83,15 +100,21 @@ void rn_xform_ws_free(rn_xform_ws *ws) {
     memset(ws, 0, sizeof *ws);
 }
 
-static void ws_reserve(rn_xform_ws *ws, int n) {
-    if (n <= ws->cap) return;
+// Plain malloc: a sample whose tables do not fit is skipped by the caller, the run goes on.
+static int ws_reserve(rn_xform_ws *ws, int n) {
+    if (n <= ws->cap) return 0;
     rn_xform_ws_free(ws);
-    ws->xi = rn_malloc(2 * (size_t)n * sizeof(int));
-    ws->yi = rn_malloc(2 * (size_t)n * sizeof(int));
-    ws->xw = rn_malloc((size_t)n * sizeof(float));
-    ws->yw = rn_malloc((size_t)n * sizeof(float));
-    ws->rows = rn_malloc(2 * 3 * (size_t)n * sizeof(float));
+    ws->xi = malloc(2 * (size_t)n * sizeof(int));
+    ws->yi = malloc(2 * (size_t)n * sizeof(int));
+    ws->xw = malloc((size_t)n * sizeof(float));
+    ws->yw = malloc((size_t)n * sizeof(float));
+    ws->rows = malloc(2 * 3 * (size_t)n * sizeof(float));
+    if (!ws->xi || !ws->yi || !ws->xw || !ws->yw || !ws->rows) {
+        rn_xform_ws_free(ws);
+        return -1;
+    }
     ws->cap = n;
+    return 0;
 }
 
 // Neighbour indices and weight along one axis. Entry k describes output pixel k (after the
@@ -111,7 +134,7 @@ static void axis_table(int n_out, double o, double s, double c0, double c1, int 
             continue;
         }
         double u = (o + (d + 0.5) * s) * f - 0.5;  // half-pixel centres
-        if (u < lo) u = lo;
+        if (!(u >= lo)) u = lo;  // also NaN: floor() below must see a number in range
         if (u > hi) u = hi;
         int i0 = (int)floor(u);
         idx[2 * k] = i0;
@@ -136,10 +159,15 @@ static void hrow(const uint8_t *row, const rn_xform_ws *ws, int ow, float *h) {
     }
 }
 
-void rn_sample_bilinear(const rn_image *img, int W, int H, const rn_plan *p, float *out,
-                        rn_xform_ws *ws) {
+int rn_sample_bilinear(const rn_image *img, int W, int H, const rn_plan *p, float *out,
+                       rn_xform_ws *ws) {
     int ow = p->out_w, oh = p->out_h;
-    ws_reserve(ws, ow > oh ? ow : oh);
+    if (ow < 1 || oh < 1) return 0;
+    if (img->w < 1 || img->h < 1 || W < 1 || H < 1) {  // nothing to sample: black, not a read
+        memset(out, 0, 3 * (size_t)ow * (size_t)oh * sizeof(float));
+        return 0;
+    }
+    if (ws_reserve(ws, ow > oh ? ow : oh) != 0) return -1;
     axis_table(ow, p->ox, p->sx, p->cx0, p->cx1, p->vx0, p->vx1, (double)img->w / W, img->w,
                p->flip, ws->xi, ws->xw);
     axis_table(oh, p->oy, p->sy, p->cy0, p->cy1, p->vy0, p->vy1, (double)img->h / H, img->h, 0,
@@ -175,6 +203,7 @@ void rn_sample_bilinear(const rn_image *img, int W, int H, const rn_plan *p, flo
             for (int dx = 0; dx < ow; dx++) o[dx] = (t[dx] + wy * (b[dx] - t[dx])) * k;
         }
     }
+    return 0;
 }
 
 static float clamp01(float v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
@@ -249,7 +278,8 @@ int rn_preprocess_jpeg(rn_jpeg_decoder *d, rn_xform_ws *ws, const uint8_t *buf, 
     rn_jpeg_pick_scale(W, H, 1.0 / p.sx, 1.0 / p.sy, &num, &den);
     rn_image img;
     if (rn_jpeg_decode(d, buf, len, num, den, &img, err) != 0) return -1;
-    rn_sample_bilinear(&img, W, H, &p, out, ws);
+    if (rn_sample_bilinear(&img, W, H, &p, out, ws) != 0)
+        return rn_fail(err, "out of memory: resampling tables for %dx%d output", p.out_w, p.out_h);
 
     size_t hw = (size_t)o->size * o->size;
     if (rng && (o->brightness > 0 || o->contrast > 0 || o->saturation > 0)) {

@@ -32,7 +32,8 @@ typedef struct rn_plan {
 
 // torchvision RandomResizedCrop.get_params: up to 10 tries of area fraction U(smin, smax) and
 // log-uniform aspect ratio; then a centre crop clamped to [rmin, rmax]. Integer box (x, y, w, h),
-// rounding half to even like Python's round().
+// rounding half to even like Python's round(). Always 1 <= w <= max(W, 1), 1 <= h <= max(H, 1),
+// for any W, H and ratio bounds (a 0 x 0 or absurd size gets a defined, non-empty box).
 void rn_rrc_box(rn_rng *r, int W, int H, double smin, double smax, double rmin, double rmax,
                 int box[4]);
 
@@ -58,9 +59,10 @@ typedef struct rn_xform_ws {
 void rn_xform_ws_free(rn_xform_ws *ws);
 
 // Bilinear sampling of plan p from `img`, a decode of an W x H original (possibly DCT-scaled, so
-// img->w/W is the scale). Writes planar (3, out_h, out_w) values in [0, 1] (pixel / 255).
-void rn_sample_bilinear(const rn_image *img, int W, int H, const rn_plan *p, float *out,
-                        rn_xform_ws *ws);
+// img->w/W is the scale). Writes planar (3, out_h, out_w) values in [0, 1] (pixel / 255); an
+// empty image or original gives zeros. -1 only when the scratch tables cannot be allocated.
+int rn_sample_bilinear(const rn_image *img, int W, int H, const rn_plan *p, float *out,
+                       rn_xform_ws *ws);
 
 // torchvision ColorJitter on planar RGB in [0, 1] with fixed factors, applied in `order`
 // (0 brightness, 1 contrast, 2 saturation; -1 ends the list early). Results clamped to [0, 1];

@@ -169,6 +169,14 @@ static int finish_epoch(rn_run *r, rn_err *err) {
                      "epoch %d/%d  train loss %.4f top-1 %.2f%%  val loss %.4f top-1 %.2f%% top-5 %.2f%%  %.0f img/s  %.1f s%s",
                      row.epoch, r->c->train.epochs, row.train_loss, row.train_top1, row.val_loss, row.val_top1,
                      row.val_top5, row.img_per_s, row.seconds, best ? "  (best)" : "");
+    // Only the first few skipped files are named (by the loader); their count is said every epoch.
+    rn_loader_stats ts, vs;
+    rn_loader_stats_get(r->train_l, &ts);
+    rn_loader_stats_get(r->val_l, &vs);
+    if (ts.epoch_replaced || vs.epoch_replaced)
+        rn_progress_note(&r->prog, "epoch %d/%d  skipped images: train %lld, val %lld (%lld and %lld files known bad)",
+                         row.epoch, r->c->train.epochs, (long long)ts.epoch_replaced, (long long)vs.epoch_replaced,
+                         (long long)ts.corrupt_files, (long long)vs.corrupt_files);
     return 0;
 }
 

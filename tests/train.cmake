@@ -7,3 +7,4 @@ add_test(NAME test_ckpt_contract COMMAND test_ckpt_reader contract WORKING_DIREC
 rn_test(test_train SOURCES test_train.c LIBS rn_train TIMEOUT 120)
 target_compile_definitions(test_train PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-train>")
 add_dependencies(test_train resnet-train)
+rn_test(test_train_skipped SOURCES test_train_skipped.c LIBS rn_train TIMEOUT 120)
