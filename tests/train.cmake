@@ -4,7 +4,7 @@ rn_test(test_checkpoint SOURCES test_checkpoint.c LIBS rn_optim rn_model rn_data
 rn_test(test_ckpt_reader SOURCES test_ckpt_reader.c LIBS rn_optim rn_model rn_data TIMEOUT 60)
 # The op contract on crafted checkpoints (issue 12 items 2, 3): rn_graph_finalize's check, apart.
 add_test(NAME test_ckpt_contract COMMAND test_ckpt_reader contract WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
-rn_test(test_train SOURCES test_train.c LIBS rn_train TIMEOUT 120)
+rn_test(test_train SOURCES test_train.c LIBS rn_train TIMEOUT 400)
 target_compile_definitions(test_train PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-train>")
 add_dependencies(test_train resnet-train)
 rn_test(test_train_skipped SOURCES test_train_skipped.c LIBS rn_train TIMEOUT 120)
