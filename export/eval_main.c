@@ -16,7 +16,7 @@
 #include "export/classes.h"
 #include "export/model_io.h"
 #include "src/exec.h"
-#include "src/ini.h"
+#include "src/parse.h"
 
 static int usage(void) {
     fprintf(stderr, "usage: resnet-eval MODEL --data DIR [--batch B] [--workers W] [--size S] [--resize R]\n");

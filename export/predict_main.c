@@ -22,7 +22,7 @@
 #include "export/model_io.h"
 #include "export/onnx_wire.h"
 #include "src/exec.h"
-#include "src/ini.h"
+#include "src/parse.h"
 
 #define MAX_BATCH 16
 
