@@ -125,7 +125,11 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     r->labels = rn_malloc((size_t)M * sizeof(int32_t));
     r->pad = rn_malloc_aligned((size_t)r->EB * 3 * (size_t)r->S * (size_t)r->S * sizeof(float));
     r->base_lr = rn_sgd_scaled_lr(&c->optim, (int64_t)r->B * c->train.accum_steps);
-    return mkdir_p(r->dir, err);
+    if (mkdir_p(r->dir, err)) return -1;
+    // The effective configuration, so that the run folder says how it was made (and can re-run it).
+    char cp[sizeof r->dir + 16];
+    snprintf(cp, sizeof cp, "%s/config.ini", r->dir);
+    return rn_config_write(c, cp, err);
 }
 
 void rn_run_teardown(rn_run *r) {
