@@ -398,7 +398,7 @@ void rn_conf_print(const rn_conf_sec *secs, int n, FILE *f) {
 }
 
 static const char *type_name(const rn_key *k) {
-    static const char *const names[] = {"int", "int", "float", "floats", "floats", "bool", "choice", "path", "int list", ""};
+    static const char *const names[] = {"int", "int", "float", "floats", "floats", "bool", "choice", "path", "int list", "text"};
     return names[k->type];
 }
 
