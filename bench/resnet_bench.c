@@ -35,7 +35,10 @@ static const rn_cli cli = {
 };
 
 int main(int argc, char **argv) {
-    const char *path = NULL, **overrides = rn_calloc((size_t)argc, sizeof *overrides);
+    // Static, so that it stays reachable (not a leak) whichever way main returns.
+    static const char **overrides;
+    overrides = rn_calloc((size_t)argc, sizeof *overrides);
+    const char *path = NULL;
     int n_over = 0, batch = 32, iters = 5, warmup = 1, train = 1, profile = 0, winograd = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;

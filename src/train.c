@@ -44,7 +44,10 @@ static const rn_cli cli = {
 };
 
 int main(int argc, char **argv) {
-    const char **overrides = calloc((size_t)argc, sizeof *overrides), *path = NULL, *resume = NULL;
+    // Static, so that it stays reachable (not a leak) whichever way main returns.
+    static const char **overrides;
+    overrides = rn_calloc((size_t)argc, sizeof *overrides);
+    const char *path = NULL, *resume = NULL;
     int n_over = 0, print = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -70,7 +73,6 @@ int main(int argc, char **argv) {
         fprintf(stderr, "resnet-train: %s\n", err.msg);
         return 2;
     }
-    free(overrides);
     if (print) {
         rn_config_print(&cfg, stdout);
         return fflush(stdout) == 0 ? 0 : 1;
