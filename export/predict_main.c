@@ -23,6 +23,7 @@
 #include "export/onnx_wire.h"
 #include "src/cli.h"
 #include "src/exec.h"
+#include "src/parse.h"
 
 #define MAX_BATCH 16
 
@@ -59,19 +60,23 @@ static void print_top(const float *scores, size_t classes, size_t k, const rn_la
 
 // "N,C,H,W", each >= 1, at most 2^31 elements in all.
 static int parse_shape(const char *s, int64_t d[4]) {
-    char *end;
+    char buf[128];
+    if (strlen(s) >= sizeof buf) return -1;
+    strcpy(buf, s);
+    char *p = buf;
     int64_t n = 1;
     for (int i = 0; i < 4; i++) {
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        if (errno || end == s || v < 1 || v > 65536) return -1;
+        char *comma = strchr(p, ',');
+        if ((i < 3) != (comma != NULL)) return -1;
+        if (comma) *comma = 0;
+        long long v;
+        if (rn_parse_i64(p, &v) || v < 1 || v > 65536) return -1;
         d[i] = v;
         n *= v;
         if (n > ((int64_t)1 << 31)) return -1;
-        if (i < 3 && *end != ',') return -1;
-        s = end + 1;
+        if (comma) p = comma + 1;
     }
-    return *end ? -1 : 0;
+    return 0;
 }
 
 static int read_all(const char *path, uint8_t **buf, size_t *len, rn_err *err) {

@@ -90,6 +90,8 @@ static void test_programs(void) {
     CHECK(rc == 2 && strstr(errbuf, "'--set' needs a value"), "missing value: %d '%s'", rc, errbuf);
     rc = run(RESNET_EVAL, "m.ckpt --data d --batch 12abc");
     CHECK(rc == 2 && strstr(errbuf, "--batch: expected an integer in [1, 4096], got '12abc'"), "bad number: %d '%s'", rc, errbuf);
+    rc = run(RESNET_PREDICT, "m.ckpt --raw-input x.bin --shape 1,3,,4");
+    CHECK(rc == 2 && strstr(errbuf, "--shape: expected N,C,H,W"), "bad shape: %d '%s'", rc, errbuf);
     rc = run(RESNET_BENCH, "x.ini --iters 0");
     CHECK(rc == 2 && strstr(errbuf, "--iters"), "out of range: %d '%s'", rc, errbuf);
     rc = run(RESNET_EXPORT, "--config x.ini --seed -3 -o y.onnx");
