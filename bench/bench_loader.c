@@ -24,6 +24,7 @@
 #include "data/jpeg.h"
 #include "data/loader.h"
 #include "data/transform.h"
+#include "src/cli.h"
 #include "src/rng.h"
 
 
@@ -181,12 +182,26 @@ static blob *make_set(int n, int w, int h, const char *dir, double *mean_kb) {
     return files;
 }
 
+static const rn_cli cli = {
+    "bench-loader",
+    "usage: bench-loader [N_IMAGES] [MAX_WORKERS]\n",
+    "Decoding and loader throughput on N_IMAGES synthetic 500x375 JPEGs (default 256, >= 64) written\n"
+    "to a temporary folder, with 1 to MAX_WORKERS worker threads (default: the CPU count). Prints\n"
+    "Markdown tables of images per second.\n\n"
+    "  --help, --version   this text; the version, oneDNN's and its CPU ISA\n\n"
+    "Example:\n"
+    "  bench-loader 512 2\n",
+};
+
 int main(int argc, char **argv) {
-    int n = argc > 1 ? atoi(argv[1]) : 256;
-    int maxw = argc > 2 ? atoi(argv[2]) : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (n < 64 || maxw < 1) {
-        fprintf(stderr, "usage: bench-loader [N_IMAGES >= 64] [MAX_WORKERS >= 1]\n");
-        return 2;
+    int n = 256, maxw = (int)sysconf(_SC_NPROCESSORS_ONLN), n_pos = 0;
+    for (int i = 1; i < argc; i++) {
+        if (rn_cli_info(&cli, argv[i])) return 0;
+        if (argv[i][0] == '-') return rn_cli_fail(&cli, "unknown option '%s'", argv[i]);
+        if (n_pos == 2) return rn_cli_fail(&cli, "at most two numbers, got '%s'", argv[i]);
+        if (n_pos++ == 0 ? rn_cli_int(&cli, "N_IMAGES", argv[i], 64, 1 << 20, &n)
+                         : rn_cli_int(&cli, "MAX_WORKERS", argv[i], 1, 4096, &maxw))
+            return 2;
     }
     char dir[64] = "/tmp/rn_bench_loader_XXXXXX";
     if (!mkdtemp(dir)) return 1;

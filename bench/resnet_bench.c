@@ -11,35 +11,58 @@
 
 #include "layers/softmax_xent.h"
 #include "optim/sgd.h"
+#include "src/cli.h"
 #include "src/config.h"
 #include "src/exec.h"
 #include "src/rng.h"
 
-static void usage(void) {
-    fprintf(stderr, "usage: resnet-bench CONFIG [--batch N] [--iters K] [--warmup W] [--mode train|infer] "
-                    "[--profile] [--winograd] [--set section.key=value]\n");
-    exit(2);
-}
+static const rn_cli cli = {
+    "resnet-bench",
+    "usage: resnet-bench CONFIG [--batch N] [--iters K] [--warmup W] [--mode train|infer] [--profile] [--winograd]\n"
+    "                    [--set section.key=value ...]\n",
+    "Images per second of a full training step (forward, loss, backward, SGD update) or of inference\n"
+    "on random data for CONFIG's network, and the peak RSS.\n\n"
+    "  --batch N                batch size (default 32)\n"
+    "  --iters K                timed iterations (default 5)\n"
+    "  --warmup W               untimed iterations first (default 1)\n"
+    "  --mode train|infer       what to time (default train)\n"
+    "  --profile                also print where the time goes, per op type\n"
+    "  --winograd               let oneDNN pick Winograd convolutions where it has them\n"
+    "  --set section.key=value  override one key of the config (repeatable)\n"
+    "  --help, --version        this text; the version, oneDNN's and its CPU ISA\n\n"
+    "Example:\n"
+    "  resnet-bench configs/resnet50v1.ini --batch 16 --iters 3\n",
+};
 
 int main(int argc, char **argv) {
-    const char *path = NULL, *overrides[64];
+    // Static, so that it stays reachable (not a leak) whichever way main returns.
+    static const char **overrides;
+    overrides = rn_calloc((size_t)argc, sizeof *overrides);
+    const char *path = NULL;
     int n_over = 0, batch = 32, iters = 5, warmup = 1, train = 1, profile = 0, winograd = 0;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--batch") == 0 && i + 1 < argc) batch = atoi(argv[++i]);
-        else if (strcmp(a, "--iters") == 0 && i + 1 < argc) iters = atoi(argv[++i]);
-        else if (strcmp(a, "--warmup") == 0 && i + 1 < argc) warmup = atoi(argv[++i]);
-        else if (strcmp(a, "--mode") == 0 && i + 1 < argc) {
-            const char *m = argv[++i];
-            if (strcmp(m, "train") && strcmp(m, "infer")) usage();
-            train = strcmp(m, "train") == 0;
-        } else if (strcmp(a, "--profile") == 0) profile = 1;
-        else if (strcmp(a, "--winograd") == 0) winograd = 1;
-        else if (strcmp(a, "--set") == 0 && i + 1 < argc && n_over < 64) overrides[n_over++] = argv[++i];
-        else if (a[0] == '-' || path) usage();
+        const char *a = argv[i], *v = NULL;
+        if (rn_cli_info(&cli, a)) return 0;
+        int takes = !strcmp(a, "--batch") || !strcmp(a, "--iters") || !strcmp(a, "--warmup") || !strcmp(a, "--mode") ||
+                    !strcmp(a, "--set");
+        if (takes && !(v = rn_cli_value(&cli, argc, argv, &i))) return 2;
+        if (!strcmp(a, "--batch")) {
+            if (rn_cli_int(&cli, a, v, 1, 1 << 20, &batch)) return 2;
+        } else if (!strcmp(a, "--iters")) {
+            if (rn_cli_int(&cli, a, v, 1, 1 << 30, &iters)) return 2;
+        } else if (!strcmp(a, "--warmup")) {
+            if (rn_cli_int(&cli, a, v, 0, 1 << 30, &warmup)) return 2;
+        } else if (!strcmp(a, "--mode")) {
+            if (strcmp(v, "train") && strcmp(v, "infer")) return rn_cli_fail(&cli, "--mode: expected train or infer, got '%s'", v);
+            train = strcmp(v, "train") == 0;
+        } else if (!strcmp(a, "--set")) overrides[n_over++] = v;
+        else if (!strcmp(a, "--profile")) profile = 1;
+        else if (!strcmp(a, "--winograd")) winograd = 1;
+        else if (a[0] == '-') return rn_cli_fail(&cli, "unknown option '%s'", a);
+        else if (path) return rn_cli_fail(&cli, "one CONFIG only, got '%s' and '%s'", path, a);
         else path = a;
     }
-    if (!path || batch < 1 || iters < 1 || warmup < 0) usage();
+    if (!path) return rn_cli_fail(&cli, "no CONFIG given");
     rn_config cfg;
     rn_err err;
     rn_graph *g = NULL;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "src/common.h"
+#include "src/config_table.h"
 
 #define RN_DATA_PATH_MAX 1024
 
@@ -40,6 +41,9 @@ typedef struct rn_data_opts {
 // ImageNet defaults: size 224, resize 256, batch 256, RRC scale 0.08-1, ratio 3/4-4/3, flip on,
 // no jitter, no lighting, mean/std of the torchvision model cards.
 rn_data_opts rn_data_opts_default(void);
+
+// The keys of [data] and [augment] (src/config_table.h); both set fields of rn_data_opts.
+extern const rn_section rn_data_section, rn_augment_section;
 
 // Sets one key of section "data" or "augment". -1 with a message (no file:line: the INI reader
 // adds it) for an unknown section or key or a value that does not parse or is out of range.

@@ -9,30 +9,49 @@
 
 #include "export/model_io.h"
 #include "export/onnx.h"
+#include "src/cli.h"
 #include "src/config.h"
+#include "src/parse.h"
 
-static int usage(void) {
-    fprintf(stderr,
-            "usage: resnet-export MODEL -o OUT.onnx\n"
-            "       resnet-export --config CONFIG [--set section.key=value ...] [--seed S] -o OUT.onnx\n"
-            "MODEL is a training checkpoint or an ONNX file; --config exports a freshly initialised network.\n");
-    return 2;
-}
+static const rn_cli cli = {
+    "resnet-export",
+    "usage: resnet-export MODEL -o OUT.onnx\n"
+    "       resnet-export --config CONFIG [--set section.key=value ...] [--seed S] -o OUT.onnx\n",
+    "Writes a model as ONNX (opset 7; docs/ONNX.md). MODEL is a training checkpoint or an ONNX file;\n"
+    "--config exports a freshly initialised network of that config instead.\n\n"
+    "  -o OUT.onnx              the file to write (required)\n"
+    "  --config CONFIG          the network of CONFIG's [model], initialised from --seed\n"
+    "  --set section.key=value  override one key of CONFIG (repeatable)\n"
+    "  --seed S                 parameter initialisation seed (default 0)\n"
+    "  --help, --version        this text; the version, oneDNN's and its CPU ISA\n\n"
+    "Exit status: 0, 1 for a model that cannot be read or written, 2 for a bad config or command line.\n\n"
+    "Example:\n"
+    "  resnet-export runs/fashion-mnist-resnet18v2/best.ckpt -o model.onnx\n",
+};
 
 int main(int argc, char **argv) {
+    // Static, so that it stays reachable (not a leak) whichever way main returns.
+    static const char **overrides;
+    overrides = rn_calloc((size_t)argc, sizeof *overrides);
     const char *model = NULL, *config = NULL, *out = NULL;
-    const char *overrides[64];
     int n_over = 0;
     unsigned long long seed = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) out = argv[++i];
-        else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) config = argv[++i];
-        else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_over < 64) overrides[n_over++] = argv[++i];
-        else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
-        else if (argv[i][0] == '-' || model) return usage();
-        else model = argv[i];
+        const char *a = argv[i], *v = NULL;
+        if (rn_cli_info(&cli, a)) return 0;
+        int takes = !strcmp(a, "-o") || !strcmp(a, "--config") || !strcmp(a, "--set") || !strcmp(a, "--seed");
+        if (takes && !(v = rn_cli_value(&cli, argc, argv, &i))) return 2;
+        if (!strcmp(a, "-o")) out = v;
+        else if (!strcmp(a, "--config")) config = v;
+        else if (!strcmp(a, "--set")) overrides[n_over++] = v;
+        else if (!strcmp(a, "--seed")) {
+            if (rn_parse_u64(v, &seed)) return rn_cli_fail(&cli, "--seed: expected an integer >= 0, got '%s'", v);
+        } else if (a[0] == '-') return rn_cli_fail(&cli, "unknown option '%s'", a);
+        else if (model) return rn_cli_fail(&cli, "one MODEL only, got '%s' and '%s'", model, a);
+        else model = a;
     }
-    if (!out || (!model) == (!config)) return usage();
+    if (!out) return rn_cli_fail(&cli, "no -o OUT.onnx given");
+    if ((!model) == (!config)) return rn_cli_fail(&cli, "give either MODEL or --config CONFIG");
     rn_err err;
     rn_graph *g = NULL;
     if (config) {

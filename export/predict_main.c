@@ -21,17 +21,30 @@
 #include "export/classes.h"
 #include "export/model_io.h"
 #include "export/onnx_wire.h"
+#include "src/cli.h"
 #include "src/exec.h"
-#include "src/ini.h"
+#include "src/parse.h"
 
 #define MAX_BATCH 16
 
-static int usage(void) {
-    fprintf(stderr,
-            "usage: resnet-predict MODEL IMAGE... [--top K] [--labels FILE] [--size S] [--resize R]\n"
-            "       resnet-predict MODEL --raw-input FILE --shape N,C,H,W [--raw-output FILE] [--top K] [--labels FILE]\n");
-    return 2;
-}
+static const rn_cli cli = {
+    "resnet-predict",
+    "usage: resnet-predict MODEL IMAGE... [--top K] [--labels FILE] [--size S] [--resize R]\n"
+    "       resnet-predict MODEL --raw-input FILE --shape N,C,H,W [--raw-output FILE] [--top K] [--labels FILE]\n",
+    "Class predictions of MODEL (a training checkpoint or an ONNX file) for JPEG images: per image a\n"
+    "line 'image: PATH', then K lines 'rank probability class_index class_name' (softmax of the scores).\n\n"
+    "  --top K             classes per image (default 5; 0: none, e.g. with --raw-output)\n"
+    "  --labels FILE       class names, one per line (default: ImageNet's for 1000 classes)\n"
+    "  --size S            centre crop side (default 224)\n"
+    "  --resize R          shorter side before the crop (default 256, >= S)\n"
+    "  --raw-input FILE    float32 little-endian NCHW input instead of images (needs --shape)\n"
+    "  --shape N,C,H,W     the shape of --raw-input\n"
+    "  --raw-output FILE   write the raw scores (N x classes, float32 little-endian)\n"
+    "  --help, --version   this text; the version, oneDNN's and its CPU ISA\n\n"
+    "Exit status: 0, 1 for a model or image that cannot be read, 2 for a bad command line.\n\n"
+    "Example:\n"
+    "  resnet-predict runs/resnet50v2/best.ckpt cat.jpg --top 3\n",
+};
 
 static void print_top(const float *scores, size_t classes, size_t k, const rn_labels *lab) {
     double *p = rn_malloc(classes * sizeof *p);
@@ -47,19 +60,23 @@ static void print_top(const float *scores, size_t classes, size_t k, const rn_la
 
 // "N,C,H,W", each >= 1, at most 2^31 elements in all.
 static int parse_shape(const char *s, int64_t d[4]) {
-    char *end;
+    char buf[128];
+    if (strlen(s) >= sizeof buf) return -1;
+    strcpy(buf, s);
+    char *p = buf;
     int64_t n = 1;
     for (int i = 0; i < 4; i++) {
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        if (errno || end == s || v < 1 || v > 65536) return -1;
+        char *comma = strchr(p, ',');
+        if ((i < 3) != (comma != NULL)) return -1;
+        if (comma) *comma = 0;
+        long long v;
+        if (rn_parse_i64(p, &v) || v < 1 || v > 65536) return -1;
         d[i] = v;
         n *= v;
         if (n > ((int64_t)1 << 31)) return -1;
-        if (i < 3 && *end != ',') return -1;
-        s = end + 1;
+        if (comma) p = comma + 1;
     }
-    return *end ? -1 : 0;
+    return 0;
 }
 
 static int read_all(const char *path, uint8_t **buf, size_t *len, rn_err *err) {
@@ -161,34 +178,43 @@ static int run_images(rn_graph *g, char **images, int n_images, const rn_data_op
 
 int main(int argc, char **argv) {
     const char *model = NULL, *labels = NULL, *raw_in = NULL, *raw_out = NULL, *shape_s = NULL;
-    char **images = rn_calloc((size_t)argc, sizeof *images);
+    // Static, so that it stays reachable (not a leak) whichever way main returns.
+    static char **images;
+    images = rn_calloc((size_t)argc, sizeof *images);
     int n_images = 0;
-    int top = 5, bad = 0;
+    int top = 5;
     rn_data_opts o = rn_data_opts_default();
     rn_err err;
-    for (int i = 1; i < argc && !bad; i++) {
-        const char *a = argv[i];
-        int more = i + 1 < argc;
-        if (strcmp(a, "--top") == 0 && more) bad = rn_parse_int("--top", argv[++i], 0, 1000000, &top, &err);
-        else if (strcmp(a, "--labels") == 0 && more) labels = argv[++i];
-        else if (strcmp(a, "--raw-input") == 0 && more) raw_in = argv[++i];
-        else if (strcmp(a, "--raw-output") == 0 && more) raw_out = argv[++i];
-        else if (strcmp(a, "--shape") == 0 && more) shape_s = argv[++i];
-        else if (strcmp(a, "--size") == 0 && more) bad = rn_parse_int("--size", argv[++i], 8, 4096, &o.size, &err);
-        else if (strcmp(a, "--resize") == 0 && more) bad = rn_parse_int("--resize", argv[++i], 8, 8192, &o.resize, &err);
-        else if (a[0] == '-' && a[1]) bad = rn_fail(&err, "unknown option '%s'", a);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        if (rn_cli_info(&cli, a)) return 0;
+        static const char *const with_value[] = {"--top", "--labels", "--raw-input", "--raw-output", "--shape",
+                                                 "--size", "--resize", NULL};
+        int takes = 0;
+        for (int k = 0; with_value[k]; k++) takes |= !strcmp(a, with_value[k]);
+        if (takes && !(v = rn_cli_value(&cli, argc, argv, &i))) return 2;
+        if (!strcmp(a, "--top")) {
+            if (rn_cli_int(&cli, a, v, 0, 1000000, &top)) return 2;
+        } else if (!strcmp(a, "--labels")) labels = v;
+        else if (!strcmp(a, "--raw-input")) raw_in = v;
+        else if (!strcmp(a, "--raw-output")) raw_out = v;
+        else if (!strcmp(a, "--shape")) shape_s = v;
+        else if (!strcmp(a, "--size")) {
+            if (rn_cli_int(&cli, a, v, 8, 4096, &o.size)) return 2;
+        } else if (!strcmp(a, "--resize")) {
+            if (rn_cli_int(&cli, a, v, 8, 8192, &o.resize)) return 2;
+        } else if (a[0] == '-' && a[1]) return rn_cli_fail(&cli, "unknown option '%s'", a);
         else if (!model) model = a;
         else images[n_images++] = argv[i];
     }
     int64_t shape[4];
-    if (!bad && shape_s && parse_shape(shape_s, shape))
-        bad = rn_fail(&err, "--shape: expected N,C,H,W (positive, at most 2^31 elements), got '%s'", shape_s);
-    if (!bad && o.resize < o.size) bad = rn_fail(&err, "--resize %d is smaller than --size %d", o.resize, o.size);
-    if (bad || !model || (raw_in && (n_images || !shape_s)) || (!raw_in && (!n_images || raw_out || shape_s))) {
-        if (bad) fprintf(stderr, "resnet-predict: %s\n", err.msg);
-        free(images);
-        return usage();
-    }
+    if (shape_s && parse_shape(shape_s, shape))
+        return rn_cli_fail(&cli, "--shape: expected N,C,H,W (positive, at most 2^31 elements), got '%s'", shape_s);
+    if (o.resize < o.size) return rn_cli_fail(&cli, "--resize %d is smaller than --size %d", o.resize, o.size);
+    if (!model) return rn_cli_fail(&cli, "no MODEL given");
+    if (raw_in && (n_images || !shape_s)) return rn_cli_fail(&cli, "--raw-input takes --shape and no images");
+    if (!raw_in && !n_images) return rn_cli_fail(&cli, "no IMAGE given");
+    if (!raw_in && (raw_out || shape_s)) return rn_cli_fail(&cli, "--raw-output and --shape need --raw-input");
     rn_graph *g;
     if (rn_model_load(model, &g, &err)) {
         fprintf(stderr, "resnet-predict: %s\n", err.msg);

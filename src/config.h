@@ -1,9 +1,11 @@
 // config.h — the whole INI config of a run: one struct per section, loaded in one call.
 // Sections: [model] (src/resnet.h), [data] and [augment] (data/opts.h, docs/DATA.md), and the
 // trainer's [train] [optim] [schedule] [checkpoint] [export] (docs/TRAINING.md), whose key
-// handlers live in src/config_train.c.
+// tables live in src/config_train.c.
 #ifndef RN_CONFIG_H
 #define RN_CONFIG_H
+
+#include <stdio.h>
 
 #include "data/opts.h"
 #include "optim/schedule.h"
@@ -52,19 +54,29 @@ typedef struct rn_config {
     rn_export_opts export_opts;
 } rn_config;
 
-// Defaults, then the file, then each "section.key=value" override in order. On error the message
-// names file:line (or the override) and the caller exits with status 2.
+// Defaults, then the file, then each "section.key=value" override in order; an empty
+// [train] run_dir becomes runs/<name>, so the printed config names the folder it ran in. On error
+// the message names file:line (or the override) and the caller exits with status 2.
 int rn_config_load(rn_config *c, const char *path, const char *const *overrides, int n_overrides, rn_err *err);
+// For resnet-train: the config names training data ([data] train_dir or train_list).
+int rn_config_check_train_data(const rn_config *c, rn_err *err);
 
-// Section handlers of the trainer (src/config_train.c), and the checks between their keys.
+// The effective configuration, every key of every section, as INI text that rn_config_load reads
+// back to an equal config (rn_config_equal).
+void rn_config_print(const rn_config *c, FILE *f);
+// The same, written atomically (PATH.tmp.PID, fsync, rename) to `path`.
+int rn_config_write(const rn_config *c, const char *path, rn_err *err);
+// The Markdown reference of every key with its default (docs/TRAINING.md, "Key reference").
+void rn_config_doc(FILE *f);
+// 1 when every key of every section has the same value.
+int rn_config_equal(const rn_config *a, const rn_config *b);
+
+// The trainer's key tables (src/config_train.c), and the checks between their keys.
 rn_train_opts rn_train_opts_default(void);
 rn_ckpt_opts rn_ckpt_opts_default(void);
 rn_export_opts rn_export_opts_default(void);
-int rn_train_opts_set(void *opts, const char *key, const char *value, rn_err *err);
-int rn_sgd_opts_set(void *opts, const char *key, const char *value, rn_err *err);
-int rn_sched_opts_set(void *opts, const char *key, const char *value, rn_err *err);
-int rn_ckpt_opts_set(void *opts, const char *key, const char *value, rn_err *err);
-int rn_export_opts_set(void *opts, const char *key, const char *value, rn_err *err);
+extern const rn_section rn_train_section, rn_optim_section, rn_schedule_section, rn_checkpoint_section,
+    rn_export_section;
 int rn_train_config_check(const rn_config *c, rn_err *err);
 
 #endif

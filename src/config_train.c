@@ -1,14 +1,10 @@
 // config_train.c — the trainer's sections [train] [optim] [schedule] [checkpoint] [export]:
-// defaults, one handler per section, and the checks between keys. The keys are documented in
-// docs/TRAINING.md. (The handlers sit here rather than in optim/ so that optim/ does not depend on
-// the INI reader, which lives with the config in rn_model.)
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
+// defaults, one key table per section, and the checks between keys. The keys are documented in
+// docs/TRAINING.md, whose reference table is generated from these (resnet-train --print-config-doc).
+// (The tables sit here rather than in optim/ so that optim/ stays free of config concerns.)
 #include <string.h>
 
 #include "src/config.h"
-#include "src/ini.h"
 
 rn_train_opts rn_train_opts_default(void) {
     rn_train_opts o;
@@ -30,112 +26,106 @@ rn_export_opts rn_export_opts_default(void) {
     return o;
 }
 
-static int set_path(const char *key, const char *v, char *dst, rn_err *err) {
-    if (strlen(v) >= RN_PATH_MAX) return rn_fail(err, "%s: path longer than %d bytes", key, RN_PATH_MAX - 1);
-    snprintf(dst, RN_PATH_MAX, "%s", v);
+static const char *const progress_names[] = {"auto", "plain", "off", NULL};
+static const char *const resolution_names[] = {"epoch", "step", NULL};
+static const char *const weights_names[] = {"last", "best", NULL};
+
+#define T rn_train_opts
+static const rn_key train_keys[] = {
+    RN_K_INT("epochs", T, epochs, 1, 100000, "epochs to train"),
+    RN_K_PATH("run_dir", T, run_dir, "where checkpoints, metrics and the plot go; empty: `runs/<config file name without .ini>`"),
+    RN_K_DOUBLE("label_smoothing", T, label_smoothing, 0, 1, "s: targets (1 − s)·onehot + s/K"),
+    RN_K_INT("accum_steps", T, accum_steps, 1, 65536,
+             "batches whose gradients are averaged into one optimiser step (effective batch = `batch_size` × `accum_steps`)"),
+    RN_K_INT("eval_batch_size", T, eval_batch_size, 0, 1 << 20, "batch of the evaluation executor; 0: `[data] batch_size`"),
+    RN_K_PATH("init", T, init, "start from this checkpoint or ONNX file (fine-tuning); empty: fresh initialisation"),
+    RN_K_BOOL("freeze_stem", T, freeze_stem, "the stem's parameters get no updates"),
+    RN_K_INT("freeze_stages", T, freeze_stages, 0, 8, "K: stages 1..K get no updates"),
+    RN_K_BOOL("bn_frozen", T, bn_frozen, "BatchNormalization uses its running statistics in training and keeps them"),
+    RN_K_U64("seed", T, seed, "parameter initialisation (the data order and augmentation use `[data] seed`)"),
+    RN_K_INT("threads", T, threads, 0, 4096, "OpenMP threads for the network; 0 = OpenMP's default (all cores)"),
+    RN_K_INT("stop_after_steps", T, stop_after_steps, 0, 2000000000,
+             "N > 0: save and stop after global optimiser step N (time-boxed jobs, tests)"),
+    RN_K_INT("log_every", T, log_every, 1, 1000000000, "steps between progress lines when stderr is not a terminal"),
+    RN_K_CHOICE("progress", T, progress, progress_names,
+                "`auto` (self-updating line on a terminal, plain lines otherwise), `plain`, `off`"),
+};
+#undef T
+
+#define T rn_sgd_opts
+static const rn_key optim_keys[] = {
+    RN_K_DOUBLE("lr", T, lr, 0, 1e6, "peak learning rate (for `lr_base_batch` images per step when that is set)"),
+    RN_K_INT("lr_base_batch", T, lr_base_batch, 0, 1 << 30, "N > 0: linear scaling, lr × (`batch_size` × `accum_steps`) / N"),
+    RN_K_DOUBLE("momentum", T, momentum, 0, 1, "m"),
+    RN_K_BOOL("nesterov", T, nesterov, "Nesterov momentum"),
+    RN_K_DOUBLE("weight_decay", T, weight_decay, 0, 1, "wd of every trainable tensor, except as below"),
+    {.name = "norm_weight_decay", .type = RN_KEY_DOUBLE, .off = RN_FIELD(T, norm_weight_decay, double), .lo = 0, .hi = 1,
+     .flags = RN_KEY_OR_MINUS1, .doc = "wd of BatchNormalization scale and shift (0 exempts them); -1: = `weight_decay`"},
+    {.name = "bias_weight_decay", .type = RN_KEY_DOUBLE, .off = RN_FIELD(T, bias_weight_decay, double), .lo = 0, .hi = 1,
+     .flags = RN_KEY_OR_MINUS1, .doc = "wd of Conv and Gemm biases (0 exempts them); -1: = `weight_decay`"},
+};
+#undef T
+
+#define T rn_sched_opts
+static const rn_key schedule_keys[] = {
+    RN_K_CHOICE("type", T, type, rn_sched_type_names, "the schedule, as above"),
+    RN_K_DOUBLE("warmup_epochs", T, warmup_epochs, 0, 1e5, "W, may be fractional"),
+    RN_K_DOUBLE("warmup_factor", T, warmup_factor, 0, 1, "f: the first step's lr is base · f"),
+    RN_K_INT("step_size", T, step_size, 1, 100000, "epochs (step)"),
+    RN_K_DOUBLE("gamma", T, gamma, 0, 1e3, "factor (step, multistep)"),
+    RN_K_INT_LIST("milestones", T, milestones, n_milestones, 1, 1000, RN_KEY_INCREASING, "epochs (multistep)"),
+    RN_K_DOUBLE("power", T, power, 0, 100, "poly"),
+    RN_K_DOUBLE("min_lr", T, min_lr, 0, 1e6, "end value (cosine, poly, linear)"),
+    RN_K_CHOICE("resolution", T, per_step, resolution_names,
+                "`step`: a new value every optimiser step; `epoch`: once per epoch (torchvision's default)"),
+    RN_K_DOUBLE("pct_start", T, pct_start, 0, 1, "onecycle: the fraction of the run spent rising"),
+    RN_K_DOUBLE("div_factor", T, div_factor, 1, 1e9, "onecycle: the first lr is base / div_factor"),
+    RN_K_DOUBLE("final_div_factor", T, final_div_factor, 1, 1e12, "onecycle: the last lr is base / (div_factor · final_div_factor)"),
+};
+#undef T
+
+#define T rn_ckpt_opts
+static const rn_key checkpoint_keys[] = {
+    RN_K_INT("every_steps", T, every_steps, 0, 2000000000, "N > 0: also save `last.ckpt` every N optimiser steps within an epoch"),
+    RN_K_BOOL("keep_best", T, keep_best, "write `best.ckpt` when validation top-1 improves"),
+};
+#undef T
+
+// onnx = PATH exports there; yes: <run_dir>/model.onnx; no: no export.
+static int onnx_set(void *obj, const rn_key *k, const char *v, rn_err *err) {
+    rn_export_opts *o = obj;
+    static const rn_key as_bool = RN_K_BOOL("onnx", rn_export_opts, onnx, "");
+    static const rn_key as_path = RN_K_PATH("onnx", rn_export_opts, path, "");
+    rn_export_opts t = *o;
+    rn_err ignore;
+    if (rn_section_set(&(rn_section){"export", &as_bool, 1, NULL}, &t, "onnx", v, &ignore) == 0) {
+        t.path[0] = 0;
+    } else {
+        t.onnx = 1;
+        if (rn_section_set(&(rn_section){"export", &as_path, 1, NULL}, &t, "onnx", v, err)) return -1;
+    }
+    *o = t;
     return 0;
 }
 
-static int set_u64(const char *key, const char *v, uint64_t *out, rn_err *err) {
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 0);
-    if (*v == 0 || *v == '-' || *end || errno) return rn_fail(err, "%s: expected a non-negative integer, got '%s'", key, v);
-    *out = x;
-    return 0;
+static void onnx_print(const void *obj, const rn_key *k, FILE *f) {
+    const rn_export_opts *o = obj;
+    fputs(!o->onnx ? "no" : o->path[0] ? o->path : "yes", f);
 }
 
-int rn_train_opts_set(void *ctx, const char *key, const char *v, rn_err *err) {
-    rn_train_opts *o = ctx;
-    if (!strcmp(key, "epochs")) return rn_parse_int(key, v, 1, 100000, &o->epochs, err);
-    if (!strcmp(key, "run_dir")) return set_path(key, v, o->run_dir, err);
-    if (!strcmp(key, "label_smoothing")) return rn_parse_float(key, v, 0, 1, &o->label_smoothing, err);
-    if (!strcmp(key, "accum_steps")) return rn_parse_int(key, v, 1, 65536, &o->accum_steps, err);
-    if (!strcmp(key, "eval_batch_size")) return rn_parse_int(key, v, 0, 1 << 20, &o->eval_batch_size, err);
-    if (!strcmp(key, "init")) return set_path(key, v, o->init, err);
-    if (!strcmp(key, "freeze_stem")) return rn_parse_bool(key, v, &o->freeze_stem, err);
-    if (!strcmp(key, "freeze_stages")) return rn_parse_int(key, v, 0, 8, &o->freeze_stages, err);
-    if (!strcmp(key, "bn_frozen")) return rn_parse_bool(key, v, &o->bn_frozen, err);
-    if (!strcmp(key, "seed")) return set_u64(key, v, &o->seed, err);
-    if (!strcmp(key, "threads")) return rn_parse_int(key, v, 0, 4096, &o->threads, err);
-    if (!strcmp(key, "stop_after_steps")) return rn_parse_int(key, v, 0, 2000000000, &o->stop_after_steps, err);
-    if (!strcmp(key, "log_every")) return rn_parse_int(key, v, 1, 1000000000, &o->log_every, err);
-    if (!strcmp(key, "progress")) {
-        static const char *const modes[] = {"auto", "plain", "off", NULL};
-        return rn_parse_choice(key, v, modes, &o->progress, err);
-    }
-    return rn_fail(err, "unknown key '%s' (known: epochs, run_dir, label_smoothing, accum_steps, eval_batch_size, "
-                        "init, freeze_stem, freeze_stages, bn_frozen, seed, threads, stop_after_steps, log_every, "
-                        "progress)", key);
-}
+#define T rn_export_opts
+static const rn_key export_keys[] = {
+    {.name = "onnx", .type = RN_KEY_CUSTOM, .set = onnx_set, .print = onnx_print, .accepts = "yes, no or a path",
+     .doc = "`onnx = PATH` exports to PATH when training ends; `yes`: `<run_dir>/model.onnx`; `no`: no export"},
+    RN_K_CHOICE("weights", T, use_best, weights_names, "`best` (`best.ckpt`'s weights) or `last`"),
+};
+#undef T
 
-int rn_sgd_opts_set(void *ctx, const char *key, const char *v, rn_err *err) {
-    rn_sgd_opts *o = ctx;
-    if (!strcmp(key, "lr")) return rn_parse_float(key, v, 0, 1e6, &o->lr, err);
-    if (!strcmp(key, "lr_base_batch")) return rn_parse_int(key, v, 0, 1 << 30, &o->lr_base_batch, err);
-    if (!strcmp(key, "momentum")) return rn_parse_float(key, v, 0, 1, &o->momentum, err);
-    if (!strcmp(key, "nesterov")) return rn_parse_bool(key, v, &o->nesterov, err);
-    if (!strcmp(key, "weight_decay")) return rn_parse_float(key, v, 0, 1, &o->weight_decay, err);
-    if (!strcmp(key, "norm_weight_decay")) return rn_parse_float(key, v, 0, 1, &o->norm_weight_decay, err);
-    if (!strcmp(key, "bias_weight_decay")) return rn_parse_float(key, v, 0, 1, &o->bias_weight_decay, err);
-    return rn_fail(err, "unknown key '%s' (known: lr, lr_base_batch, momentum, nesterov, weight_decay, "
-                        "norm_weight_decay, bias_weight_decay)", key);
-}
-
-int rn_sched_opts_set(void *ctx, const char *key, const char *v, rn_err *err) {
-    rn_sched_opts *o = ctx;
-    if (!strcmp(key, "type")) return rn_parse_choice(key, v, rn_sched_type_names, &o->type, err);
-    if (!strcmp(key, "warmup_epochs")) return rn_parse_float(key, v, 0, 1e5, &o->warmup_epochs, err);
-    if (!strcmp(key, "warmup_factor")) return rn_parse_float(key, v, 0, 1, &o->warmup_factor, err);
-    if (!strcmp(key, "step_size")) return rn_parse_int(key, v, 1, 100000, &o->step_size, err);
-    if (!strcmp(key, "gamma")) return rn_parse_float(key, v, 0, 1e3, &o->gamma, err);
-    if (!strcmp(key, "milestones")) {
-        if (rn_parse_int_list(key, v, o->milestones, RN_SCHED_MAX_MILESTONES, &o->n_milestones, err)) return -1;
-        for (int i = 1; i < o->n_milestones; i++)
-            if (o->milestones[i] <= o->milestones[i - 1])
-                return rn_fail(err, "%s: epochs must increase, got '%s'", key, v);
-        return 0;
-    }
-    if (!strcmp(key, "power")) return rn_parse_float(key, v, 0, 100, &o->power, err);
-    if (!strcmp(key, "min_lr")) return rn_parse_float(key, v, 0, 1e6, &o->min_lr, err);
-    if (!strcmp(key, "resolution")) {
-        static const char *const res[] = {"epoch", "step", NULL};
-        return rn_parse_choice(key, v, res, &o->per_step, err);
-    }
-    if (!strcmp(key, "pct_start")) return rn_parse_float(key, v, 0, 1, &o->pct_start, err);
-    if (!strcmp(key, "div_factor")) return rn_parse_float(key, v, 1, 1e9, &o->div_factor, err);
-    if (!strcmp(key, "final_div_factor")) return rn_parse_float(key, v, 1, 1e12, &o->final_div_factor, err);
-    return rn_fail(err, "unknown key '%s' (known: type, warmup_epochs, warmup_factor, step_size, gamma, milestones, "
-                        "power, min_lr, resolution, pct_start, div_factor, final_div_factor)", key);
-}
-
-int rn_ckpt_opts_set(void *ctx, const char *key, const char *v, rn_err *err) {
-    rn_ckpt_opts *o = ctx;
-    if (!strcmp(key, "every_steps")) return rn_parse_int(key, v, 0, 2000000000, &o->every_steps, err);
-    if (!strcmp(key, "keep_best")) return rn_parse_bool(key, v, &o->keep_best, err);
-    return rn_fail(err, "unknown key '%s' (known: every_steps, keep_best)", key);
-}
-
-int rn_export_opts_set(void *ctx, const char *key, const char *v, rn_err *err) {
-    rn_export_opts *o = ctx;
-    if (!strcmp(key, "onnx")) {
-        // onnx = PATH (the form); yes: <run_dir>/model.onnx; no: no export.
-        int on;
-        rn_err ignore;
-        if (rn_parse_bool(key, v, &on, &ignore) == 0) {
-            o->onnx = on;
-            o->path[0] = 0;
-            return 0;
-        }
-        o->onnx = 1;
-        return set_path(key, v, o->path, err);
-    }
-    if (!strcmp(key, "weights")) {
-        static const char *const w[] = {"last", "best", NULL};
-        return rn_parse_choice(key, v, w, &o->use_best, err);
-    }
-    return rn_fail(err, "unknown key '%s' (known: onnx, weights)", key);
-}
+const rn_section rn_train_section = RN_SECTION("train", train_keys, "The trainer.");
+const rn_section rn_optim_section = RN_SECTION("optim", optim_keys, "SGD with momentum, as above.");
+const rn_section rn_schedule_section = RN_SECTION("schedule", schedule_keys, "The learning-rate schedule, as above.");
+const rn_section rn_checkpoint_section = RN_SECTION("checkpoint", checkpoint_keys, "Checkpoints in the run folder.");
+const rn_section rn_export_section = RN_SECTION("export", export_keys, "The ONNX file written when training ends.");
 
 int rn_train_config_check(const rn_config *c, rn_err *err) {
     const rn_sched_opts *s = &c->schedule;

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "src/ini.h"
 
 rn_model_opts rn_model_opts_default(void) {
     rn_model_opts o;
@@ -27,34 +26,37 @@ rn_model_opts rn_model_opts_default(void) {
     return o;
 }
 
-int rn_model_opts_set(void *ctx, const char *key, const char *v, rn_err *err) {
-    rn_model_opts *o = ctx;
-    if (strcmp(key, "depth") == 0) {
-        static const char *const depths[] = {"18", "34", "50", "101", "152", NULL};
-        int i;
-        if (rn_parse_choice(key, v, depths, &i, err)) return -1;
-        static const int d[] = {18, 34, 50, 101, 152};
-        o->depth = d[i];
-        return 0;
-    }
-    if (strcmp(key, "blocks") == 0) {
-        if (rn_parse_int_list(key, v, o->blocks, 8, &o->n_stages, err)) return -1;
-        o->depth = 0;
-        return 0;
-    }
-    if (strcmp(key, "bottleneck") == 0) return rn_parse_bool(key, v, &o->bottleneck, err);
-    if (strcmp(key, "version") == 0) return rn_parse_int(key, v, 1, 2, &o->version, err);
-    if (strcmp(key, "num_classes") == 0) return rn_parse_int(key, v, 1, 1000000, &o->num_classes, err);
-    if (strcmp(key, "width") == 0) return rn_parse_int(key, v, 1, 4096, &o->width, err);
-    if (strcmp(key, "input_size") == 0) return rn_parse_int(key, v, 8, 4096, &o->input_size, err);
-    if (strcmp(key, "stride_in_3x3") == 0) return rn_parse_bool(key, v, &o->stride_in_3x3, err);
-    if (strcmp(key, "zero_init_residual") == 0) return rn_parse_bool(key, v, &o->zero_init_residual, err);
-    if (strcmp(key, "stem") == 0) {
-        static const char *const stems[] = {"imagenet", "small", NULL};
-        return rn_parse_choice(key, v, stems, &o->stem_small, err);
-    }
-    return rn_fail(err, "unknown key '%s' (known: depth, blocks, bottleneck, version, num_classes, width, stem, "
-                        "input_size, stride_in_3x3, zero_init_residual)", key);
+static void blocks_clear_depth(void *o) { ((rn_model_opts *)o)->depth = 0; }
+
+static const char *const depth_names[] = {"18", "34", "50", "101", "152", "0", NULL};
+static const int depth_values[] = {18, 34, 50, 101, 152, 0};
+static const char *const stem_names[] = {"imagenet", "small", NULL};
+
+// blocks and bottleneck come before depth so that printed configs read back the same (blocks
+// clears depth; depth, when set, overrides both).
+static const rn_key model_keys[] = {
+    {.name = "blocks", .type = RN_KEY_INT_LIST, .off = RN_FIELD(rn_model_opts, blocks, int *), .lo = 1, .hi = 1000,
+     .n = (int)(sizeof(((rn_model_opts *)0)->blocks) / sizeof(int)), .count_off = RN_FIELD(rn_model_opts, n_stages, int),
+     .after = blocks_clear_depth, .doc = "blocks per stage instead of `depth`, e.g. `3, 4, 6, 3`; setting it sets `depth = 0`"},
+    RN_K_BOOL("bottleneck", rn_model_opts, bottleneck, "with `blocks`: bottleneck blocks (1×1, 3×3, 1×1) instead of basic ones (3×3, 3×3)"),
+    {.name = "depth", .type = RN_KEY_CHOICE, .off = RN_FIELD(rn_model_opts, depth, int), .choices = depth_names,
+     .values = depth_values, .doc = "18, 34 (basic blocks), 50, 101, 152 (bottleneck blocks); 0: `blocks` and `bottleneck` give the network"},
+    RN_K_INT("version", rn_model_opts, version, 1, 2, "1: post-activation (ReLU after the Add); 2: pre-activation"),
+    RN_K_INT("num_classes", rn_model_opts, num_classes, 1, 1000000, "classifier outputs (raw scores; softmax is post-processing)"),
+    RN_K_INT("width", rn_model_opts, width, 1, 4096, "channels of the first stage (stages double it; bottleneck outputs ×4)"),
+    RN_K_CHOICE("stem", rn_model_opts, stem_small, stem_names,
+                "`imagenet`: 7×7/2 conv + 3×3/2 max-pool; `small`: 3×3/1 conv, no pool (32–64 px inputs)"),
+    RN_K_INT("input_size", rn_model_opts, input_size, 8, 4096, "nominal H = W for shapes and FLOPs"),
+    RN_K_BOOL("stride_in_3x3", rn_model_opts, stride_in_3x3,
+              "v1 bottleneck with the stride on the 3×3 and bias-free 1×1 convs (\"v1.5\", torchvision)"),
+    RN_K_BOOL("zero_init_residual", rn_model_opts, zero_init_residual,
+              "v1: last BN γ of each block starts at 0; v2: last conv of each block starts at 0"),
+};
+
+const rn_section rn_model_section = RN_SECTION("model", model_keys, "The network: ResNet v1 or v2 after the MXNet Gluon model zoo (README).");
+
+int rn_model_opts_set(void *opts, const char *key, const char *value, rn_err *err) {
+    return rn_section_set(&rn_model_section, opts, key, value, err);
 }
 
 int rn_model_opts_resolve(rn_model_opts *o, rn_err *err) {

@@ -4,6 +4,7 @@
 #ifndef RN_RESNET_H
 #define RN_RESNET_H
 
+#include "src/config_table.h"
 #include "src/graph.h"
 
 typedef struct rn_model_opts {
@@ -21,6 +22,8 @@ typedef struct rn_model_opts {
 } rn_model_opts;
 
 rn_model_opts rn_model_opts_default(void);
+// The [model] keys (src/config_table.h).
+extern const rn_section rn_model_section;
 // One [model] key; -1 with a message on an unknown key or a bad value.
 int rn_model_opts_set(void *opts, const char *key, const char *value, rn_err *err);
 // Resolves depth into blocks/bottleneck and checks the combination.

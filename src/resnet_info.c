@@ -1,25 +1,39 @@
 // resnet-info CONFIG — prints the network of a config, one line per op with its output shape,
 // and ends with exactly one line: params: trainable=N total=N tensors=N flops=N
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "src/cli.h"
 #include "src/config.h"
 
+static const rn_cli cli = {
+    "resnet-info",
+    "usage: resnet-info CONFIG [--set section.key=value ...]\n",
+    "Prints the network of CONFIG's [model]: one line per op with its output shape and parameter\n"
+    "count, then one line: params: trainable=N total=N tensors=N flops=N\n\n"
+    "  --set section.key=value  override one key of the config (repeatable)\n"
+    "  --help, --version        this text; the version, oneDNN's and its CPU ISA\n\n"
+    "Exit status: 0, or 2 for a bad config or command line.\n\n"
+    "Example:\n"
+    "  resnet-info configs/resnet50v1.ini --set model.num_classes=10\n",
+};
+
 int main(int argc, char **argv) {
-    const char *overrides[64];
-    int n_over = 0;
+    // Static, so that it stays reachable (not a leak) whichever way main returns.
+    static const char **overrides;
+    overrides = rn_calloc((size_t)argc, sizeof *overrides);
     const char *path = NULL;
+    int n_over = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_over < 64) overrides[n_over++] = argv[++i];
-        else if (argv[i][0] == '-' || path) {
-            fprintf(stderr, "usage: resnet-info CONFIG [--set section.key=value ...]\n");
-            return 2;
-        } else path = argv[i];
+        if (rn_cli_info(&cli, argv[i])) return 0;
+        if (strcmp(argv[i], "--set") == 0) {
+            if (!(overrides[n_over++] = rn_cli_value(&cli, argc, argv, &i))) return 2;
+        } else if (argv[i][0] == '-') return rn_cli_fail(&cli, "unknown option '%s'", argv[i]);
+        else if (path) return rn_cli_fail(&cli, "one CONFIG only, got '%s' and '%s'", path, argv[i]);
+        else path = argv[i];
     }
-    if (!path) {
-        fprintf(stderr, "usage: resnet-info CONFIG [--set section.key=value ...]\n");
-        return 2;
-    }
+    if (!path) return rn_cli_fail(&cli, "no CONFIG given");
     rn_config cfg;
     rn_err err;
     rn_graph *g = NULL;

@@ -1,4 +1,5 @@
 // resnet-train CONFIG [--set section.key=value ...] [--resume CKPT|RUN_DIR]
+// resnet-train --print-config CONFIG [--set ...]  |  --print-config-doc
 //
 // Trains the config's network on its [data]; see docs/TRAINING.md. Exit status: 0 when training
 // finished (or stopped by [train] stop_after_steps), 2 for a bad config or command line, 1 for
@@ -6,8 +7,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "src/cli.h"
 #include "src/train.h"
 
 static volatile sig_atomic_t got_signal;
@@ -23,26 +26,56 @@ static void on_signal(int sig) {
     rn_train_request_stop();
 }
 
-static int usage(void) {
-    fprintf(stderr, "usage: resnet-train CONFIG [--set section.key=value ...] [--resume CKPT|RUN_DIR]\n");
-    return 2;
-}
+static const rn_cli cli = {
+    "resnet-train",
+    "usage: resnet-train CONFIG [--set section.key=value ...] [--resume CKPT|RUN_DIR]\n"
+    "       resnet-train --print-config CONFIG [--set section.key=value ...]\n"
+    "       resnet-train --print-config-doc\n",
+    "Trains the network of CONFIG's [model] on its [data] (docs/TRAINING.md).\n\n"
+    "  --set section.key=value  override one key of the config (repeatable, applied in order)\n"
+    "  --resume CKPT|RUN_DIR    continue a run from a checkpoint or a run folder's last.ckpt\n"
+    "  --print-config           print the effective configuration (every key) as INI and exit\n"
+    "  --print-config-doc       print the Markdown reference of every key and exit\n"
+    "  --help, --version        this text; the version, oneDNN's and its CPU ISA\n\n"
+    "Exit status: 0 done (or stopped by [train] stop_after_steps), 1 failure, 2 bad config or\n"
+    "command line, 128 + signal after Ctrl-C or SIGTERM (having saved).\n\n"
+    "Example:\n"
+    "  resnet-train configs/fashion-mnist-resnet18v2.ini --set train.epochs=1\n",
+};
 
 int main(int argc, char **argv) {
-    const char *overrides[128], *path = NULL, *resume = NULL;
-    int n_over = 0;
+    // Static, so that it stays reachable (not a leak) whichever way main returns.
+    static const char **overrides;
+    overrides = rn_calloc((size_t)argc, sizeof *overrides);
+    const char *path = NULL, *resume = NULL;
+    int n_over = 0, print = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_over < 128) overrides[n_over++] = argv[++i];
-        else if (strcmp(argv[i], "--resume") == 0 && i + 1 < argc) resume = argv[++i];
-        else if (argv[i][0] == '-' || path) return usage();
-        else path = argv[i];
+        const char *a = argv[i];
+        if (rn_cli_info(&cli, a)) return 0;
+        if (strcmp(a, "--print-config-doc") == 0) {
+            rn_config_doc(stdout);
+            return 0;
+        }
+        if (strcmp(a, "--print-config") == 0) print = 1;
+        else if (strcmp(a, "--set") == 0 || strcmp(a, "--resume") == 0) {
+            const char *v = rn_cli_value(&cli, argc, argv, &i);
+            if (!v) return 2;
+            if (strcmp(a, "--set") == 0) overrides[n_over++] = v;
+            else resume = v;
+        } else if (a[0] == '-') return rn_cli_fail(&cli, "unknown option '%s'", a);
+        else if (path) return rn_cli_fail(&cli, "one CONFIG only, got '%s' and '%s'", path, a);
+        else path = a;
     }
-    if (!path) return usage();
+    if (!path) return rn_cli_fail(&cli, "no CONFIG given");
     static rn_config cfg;  // large: keep it off the stack
     rn_err err;
-    if (rn_config_load(&cfg, path, overrides, n_over, &err)) {
+    if (rn_config_load(&cfg, path, overrides, n_over, &err) || (!print && rn_config_check_train_data(&cfg, &err))) {
         fprintf(stderr, "resnet-train: %s\n", err.msg);
         return 2;
+    }
+    if (print) {
+        rn_config_print(&cfg, stdout);
+        return fflush(stdout) == 0 ? 0 : 1;
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

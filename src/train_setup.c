@@ -132,7 +132,10 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     if (removed)
         rn_progress_note(&r->prog, "removed %d temporary checkpoint file(s) that killed runs left in %s (%.1f MB)",
                          removed, r->dir, (double)bytes / 1e6);
-    return 0;
+    // The effective configuration, so that the run folder says how it was made (and can re-run it).
+    char cp[sizeof r->dir + 16];
+    snprintf(cp, sizeof cp, "%s/config.ini", r->dir);
+    return rn_config_write(c, cp, err);
 }
 
 void rn_run_teardown(rn_run *r) {

@@ -2,6 +2,14 @@
 rn_test(test_layers SOURCES test_layers.c LIBS rn_core TIMEOUT 300)
 rn_test(test_resnet SOURCES test_resnet.c LIBS rn_model TIMEOUT 300)
 rn_test(test_config SOURCES test_config.c LIBS rn_model TIMEOUT 60)
-target_compile_definitions(test_config PRIVATE RESNET_INFO="$<TARGET_FILE:resnet-info>")
-add_dependencies(test_config resnet-info)
+# Bad configs through resnet-info and resnet-train; every program's --help, --version and usage errors.
+target_compile_definitions(test_config PRIVATE RN_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+  RESNET_TRAIN="$<TARGET_FILE:resnet-train>" RESNET_INFO="$<TARGET_FILE:resnet-info>"
+  RESNET_EXPORT="$<TARGET_FILE:resnet-export>" RESNET_PREDICT="$<TARGET_FILE:resnet-predict>"
+  RESNET_EVAL="$<TARGET_FILE:resnet-eval>" RESNET_BENCH="$<TARGET_FILE:resnet-bench>"
+  BENCH_LOADER="$<TARGET_FILE:bench-loader>" FMNIST_TO_FOLDER="$<TARGET_FILE:fashion-mnist-to-folder>")
+add_dependencies(test_config resnet-train resnet-info resnet-export resnet-predict resnet-eval resnet-bench
+  bench-loader fashion-mnist-to-folder)
+rn_test(test_config_table SOURCES test_config_table.c LIBS rn_model TIMEOUT 60)
+target_compile_definitions(test_config_table PRIVATE RN_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 rn_test(test_graph SOURCES test_graph.c LIBS rn_core TIMEOUT 60)

@@ -1,4 +1,8 @@
-// test_config.c — bad configs give a message naming file:line, and resnet-info exits with 2.
+// test_config.c — bad configs give a message naming file:line and the programs exit with 2; the
+// conventions every program follows: --help (full usage on stdout, exit 0), --version (project and
+// oneDNN versions, oneDNN's CPU ISA, exit 0), usage errors (stderr, exit 2); resnet-train's config
+// errors (exit 2 naming the file) and --print-config through the program.
+#define _POSIX_C_SOURCE 200809L  // mkdtemp
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -29,21 +33,95 @@ static void expect_error(const char *name, const char *text, const char *want1, 
     if (want2) CHECK(strstr(err.msg, want2) != NULL, "%s: message '%s' lacks '%s'", name, err.msg, want2);
 }
 
+static char out[1 << 16], errbuf[1 << 16];
+
+static void slurp(const char *name, char *buf, size_t cap) {
+    char p[600];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "rb");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = 0;
+    if (f) fclose(f);
+}
+
+// Runs "PROG ARGS" (ARGS already shell-quoted); returns the exit status, stdout and stderr in out/errbuf.
+static int run(const char *prog, const char *args) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' %s >%s/out.txt 2>%s/err.txt", prog, args, dir, dir);
+    int st = system(cmd);
+    slurp("out.txt", out, sizeof out);
+    slurp("err.txt", errbuf, sizeof errbuf);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 // resnet-info's exit status and stderr for a config file.
 static void expect_exit(const char *path, int code, const char *want) {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s %s 2>%s/stderr.txt >/dev/null", RESNET_INFO, path, dir);
-    int st = system(cmd);
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == code, "resnet-info %s: exit %d, want %d", path, WEXITSTATUS(st), code);
-    char buf[2048] = "", p[512];
-    snprintf(p, sizeof p, "%s/stderr.txt", dir);
-    FILE *f = fopen(p, "r");
-    if (f) {
-        size_t n = fread(buf, 1, sizeof buf - 1, f);
-        buf[n] = 0;
-        fclose(f);
-    }
-    if (want) CHECK(strstr(buf, want) != NULL, "resnet-info %s: stderr '%s' lacks '%s'", path, buf, want);
+    char args[700];
+    snprintf(args, sizeof args, "'%s'", path);
+    int rc = run(RESNET_INFO, args);
+    CHECK(rc == code, "resnet-info %s: exit %d, want %d", path, rc, code);
+    if (want) CHECK(strstr(errbuf, want) != NULL, "resnet-info %s: stderr '%s' lacks '%s'", path, errbuf, want);
+}
+
+static void conventions(const char *prog, const char *name) {
+    int rc = run(prog, "--help");
+    CHECK(rc == 0 && strstr(out, "usage: ") && strstr(out, name) && strstr(out, "--version") && strstr(out, "Example") &&
+              !errbuf[0],
+          "%s --help: exit %d, stdout '%.80s', stderr '%.80s'", name, rc, out, errbuf);
+    rc = run(prog, "--version");
+    CHECK(rc == 0 && strstr(out, name) && strstr(out, "0.2.0") && strstr(out, "oneDNN ") && strstr(out, "CPU ISA: ") &&
+              !errbuf[0],
+          "%s --version: exit %d, '%s'", name, rc, out);
+    rc = run(prog, "--no-such-option");
+    CHECK(rc == 2 && !out[0] && strstr(errbuf, "unknown option '--no-such-option'") && strstr(errbuf, "usage: "),
+          "%s --no-such-option: exit %d, stdout '%.80s', stderr '%.200s'", name, rc, out, errbuf);
+}
+
+static void test_programs(void) {
+    static const char *const progs[][2] = {
+        {RESNET_TRAIN, "resnet-train"},   {RESNET_INFO, "resnet-info"},   {RESNET_EXPORT, "resnet-export"},
+        {RESNET_PREDICT, "resnet-predict"}, {RESNET_EVAL, "resnet-eval"}, {RESNET_BENCH, "resnet-bench"},
+        {BENCH_LOADER, "bench-loader"},   {FMNIST_TO_FOLDER, "fashion-mnist-to-folder"},
+    };
+    for (size_t i = 0; i < sizeof progs / sizeof *progs; i++) conventions(progs[i][0], progs[i][1]);
+
+    // Missing values and bad numbers are usage errors too.
+    int rc = run(RESNET_TRAIN, "x.ini --set");
+    CHECK(rc == 2 && strstr(errbuf, "'--set' needs a value"), "missing value: %d '%s'", rc, errbuf);
+    rc = run(RESNET_EVAL, "m.ckpt --data d --batch 12abc");
+    CHECK(rc == 2 && strstr(errbuf, "--batch: expected an integer in [1, 4096], got '12abc'"), "bad number: %d '%s'", rc, errbuf);
+    rc = run(RESNET_PREDICT, "m.ckpt --raw-input x.bin --shape 1,3,,4");
+    CHECK(rc == 2 && strstr(errbuf, "--shape: expected N,C,H,W"), "bad shape: %d '%s'", rc, errbuf);
+    rc = run(RESNET_BENCH, "x.ini --iters 0");
+    CHECK(rc == 2 && strstr(errbuf, "--iters"), "out of range: %d '%s'", rc, errbuf);
+    rc = run(RESNET_EXPORT, "--config x.ini --seed -3 -o y.onnx");
+    CHECK(rc == 2 && strstr(errbuf, "--seed"), "negative seed: %d '%s'", rc, errbuf);
+
+    // resnet-train: an empty config, and one without training data, name the file, exit 2.
+    char args[1400];
+    snprintf(args, sizeof args, "'%s'", write_file("empty.ini", ""));
+    rc = run(RESNET_TRAIN, args);
+    CHECK(rc == 2 && strstr(errbuf, "empty.ini: no [section]"), "empty config: %d '%s'", rc, errbuf);
+    snprintf(args, sizeof args, "'%s'", write_file("nodata.ini", "[model]\ndepth = 18\n"));
+    rc = run(RESNET_TRAIN, args);
+    CHECK(rc == 2 && strstr(errbuf, "nodata.ini: [data] sets neither train_dir nor train_list"), "no [data]: %d '%s'", rc, errbuf);
+    const char *dup = write_file("dup.ini", "[model]\ndepth = 18\n[data]\ntrain_dir = t\nsize = 8\nsize = 9\n");
+    snprintf(args, sizeof args, "'%s'", dup);
+    rc = run(RESNET_TRAIN, args);
+    CHECK(rc == 2 && strstr(errbuf, "dup.ini:6: [data] size is set twice (first at line 5)"), "dup key: %d '%s'", rc, errbuf);
+
+    // --print-config through the program: print, read back, print again is byte-identical.
+    snprintf(args, sizeof args, "--print-config '%s/configs/resnet50v1.ini' --set data.train_dir=/x --set optim.lr=0.4",
+             RN_SOURCE_DIR);
+    rc = run(RESNET_TRAIN, args);
+    CHECK(rc == 0 && strstr(out, "\n[data]\ntrain_dir = /x\n") && strstr(out, "\nlr = 0.4\n") && !errbuf[0],
+          "--print-config: %d '%.200s'", rc, errbuf);
+    static char first[sizeof out];
+    memcpy(first, out, sizeof out);
+    snprintf(args, sizeof args, "--print-config '%s'", write_file("printed.ini", first));
+    rc = run(RESNET_TRAIN, args);
+    CHECK(rc == 0 && strcmp(out, first) == 0, "--print-config of a printed config differs (exit %d)", rc);
+
 }
 
 int main(void) {
@@ -78,6 +156,7 @@ int main(void) {
     expect_exit(write_file("exit.ini", "[model]\ndepth = 50\nfoo = 1\n"), 2, "exit.ini:3");
     expect_exit("/nonexistent.ini", 2, "cannot open");
     expect_exit(write_file("good.ini", "[model]\ndepth = 18\n"), 0, NULL);
+    test_programs();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");

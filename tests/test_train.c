@@ -155,6 +155,16 @@ static void test_run_and_outputs(void) {
     snprintf(p, sizeof p, "%s/A/metrics.svg", dir);
     char *svg = file_text(p);
     CHECK(svg && !strncmp(svg, "<svg", 4) && strstr(svg, "</svg>") && strstr(svg, "polyline"), "SVG plot");
+    {  // The run folder holds the effective config, which reads back as the run's own.
+        static rn_config got, want;
+        char rd[600];
+        snprintf(rd, sizeof rd, "train.run_dir=%s/A", dir);
+        const char *over[] = {rd, onnx_set};
+        snprintf(p, sizeof p, "%s/A/config.ini", dir);
+        CHECK(rn_config_load(&want, cfg_path, over, 2, &e) == 0 && rn_config_load(&got, p, NULL, 0, &e) == 0 &&
+                  rn_config_equal(&got, &want),
+              "A/config.ini reads back as the run's config: %s", e.msg);
+    }
     snprintf(p, sizeof p, "%s/A/best.ckpt", dir);
     rn_graph *g;
     CHECK(rn_checkpoint_load_model(p, &g, &e) == 0, "best.ckpt loads as a model: %s", e.msg);

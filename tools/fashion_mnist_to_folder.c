@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "src/cli.h"
 #include "src/common.h"
 
 #define N_CLASSES 10
@@ -272,20 +273,30 @@ static int run(const char *src, const char *out, rn_err *err) {
     return rc;
 }
 
+static const rn_cli cli = {
+    "fashion-mnist-to-folder",
+    "usage: fashion-mnist-to-folder [--src DIR] OUTDIR\n",
+    "Turns the Fashion-MNIST IDX files into class folders of 28x28 grayscale JPEGs:\n"
+    "OUTDIR/train/<Class>/NNNNN.jpg and OUTDIR/val/<Class>/NNNNN.jpg. Idempotent: nothing is done\n"
+    "when OUTDIR/.complete matches the source.\n\n"
+    "  --src DIR           the IDX files (default /usr/share/datasets/fashion-mnist, from Debian's\n"
+    "                      dataset-fashion-mnist package)\n"
+    "  --help, --version   this text; the version, oneDNN's and its CPU ISA\n\n"
+    "Example:\n"
+    "  fashion-mnist-to-folder datasets/fashion-mnist\n",
+};
+
 int main(int argc, char **argv) {
     const char *src = "/usr/share/datasets/fashion-mnist", *out = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--src") && i + 1 < argc) src = argv[++i];
-        else if (argv[i][0] != '-' && !out) out = argv[i];
-        else out = NULL, i = argc;
+        if (rn_cli_info(&cli, argv[i])) return 0;
+        if (!strcmp(argv[i], "--src")) {
+            if (!(src = rn_cli_value(&cli, argc, argv, &i))) return 2;
+        } else if (argv[i][0] == '-') return rn_cli_fail(&cli, "unknown option '%s'", argv[i]);
+        else if (out) return rn_cli_fail(&cli, "one OUTDIR only, got '%s' and '%s'", out, argv[i]);
+        else out = argv[i];
     }
-    if (!out) {
-        fprintf(
-            stderr,
-            "usage: fashion-mnist-to-folder [--src DIR] OUTDIR\n"
-            "  DIR defaults to /usr/share/datasets/fashion-mnist (Debian dataset-fashion-mnist)\n");
-        return 2;
-    }
+    if (!out) return rn_cli_fail(&cli, "no OUTDIR given");
     if (strlen(out) > 3000 || strlen(src) > 3000) {
         fprintf(stderr, "fashion-mnist-to-folder: path too long\n");
         return 2;
