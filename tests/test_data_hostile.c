@@ -388,7 +388,7 @@ static void test_opts_key(void) {
     CHECK(rn_data_opts_set(&o, "data", "max_file_mb", "4096", &e) == 0 && o.max_file_mb == 4096,
           "4096 accepted");
     CHECK(rn_data_opts_set(&o, "data", "max_file_mb", "1", &e) == 0 && o.max_file_mb == 1, "1");
-    CHECK(rn_data_opts_set(&o, "data", "max_file_mb", "0", &e) == -1 && strstr(e.msg, "1..4096"),
+    CHECK(rn_data_opts_set(&o, "data", "max_file_mb", "0", &e) == -1 && strstr(e.msg, "[1, 4096]"),
           "0 refused: %s", e.msg);
     CHECK(rn_data_opts_set(&o, "data", "max_file_mb", "4097", &e) == -1, "4097 refused");
     o.max_file_mb = 0;
