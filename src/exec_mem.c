@@ -25,11 +25,25 @@
 
 static int64_t pad_channels(int64_t c) { return (c + BLOCK - 1) / BLOCK * BLOCK; }
 
-// Bytes of an activation of this shape in the layout oneDNN gives it.
-static size_t act_bytes(const rn_act *a) {
+// Bytes of an activation of this shape, channel-blocked or plain.
+static size_t act_bytes(const rn_act *a, int blocked) {
     size_t n = sizeof(float);
-    for (int i = 0; i < a->ndim; i++) n *= (size_t)(a->ndim == 4 && i == 1 ? pad_channels(a->dims[i]) : a->dims[i]);
+    for (int i = 0; i < a->ndim; i++) n *= (size_t)(blocked && i == 1 ? pad_channels(a->dims[i]) : a->dims[i]);
     return n;
+}
+
+// Which activations are channel-blocked: a Conv picks a blocked output, a Gemm a plain one, and the
+// other ops keep their first input's layout (v2's input BatchNormalization stays plain NCHW).
+static int *blocked_layouts(const rn_exec *ex) {
+    const rn_graph *g = ex->g;
+    int *b = rn_calloc((size_t)g->n_tensors, sizeof *b);
+    b[g->input] = ex->opts.input_blocked;
+    for (int k = 0; k < g->n_ops; k++) {
+        const rn_op *op = &g->ops[k];
+        int out = ex->act[op->out].ndim == 4;
+        b[op->out] = out && (op->type == RN_OP_CONV || (op->type != RN_OP_GEMM && b[op->in[0]]));
+    }
+    return b;
 }
 
 // A weight (O, I, kh, kw) in a blocked layout.
@@ -41,15 +55,16 @@ static size_t weight_bytes(const rn_tensor *w) {
 }
 
 // Workspaces, weight copies and scratchpad: what the layers' compile would add.
-static void layer_extras(rn_exec *ex, rn_exec_mem *m) {
+static void layer_extras(rn_exec *ex, const int *blocked, rn_exec_mem *m) {
     rn_graph *g = ex->g;
     size_t largest_w = 0;
     for (int k = 0; k < g->n_ops; k++) {
         const rn_op *op = &g->ops[k];
         if (ex->skip[k]) continue;
         const rn_act *y = &ex->act[op->out];
-        if (ex->opts.training && op->type == RN_OP_BATCHNORM && ex->fuse_relu[k]) m->workspaces += (act_bytes(y) / 4 + 7) / 8;
-        if (ex->opts.training && op->type == RN_OP_MAXPOOL) m->workspaces += act_bytes(y) / 4;
+        size_t elems = act_bytes(y, blocked[op->out]) / sizeof(float);
+        if (ex->opts.training && op->type == RN_OP_BATCHNORM && ex->fuse_relu[k]) m->workspaces += (elems + 7) / 8;
+        if (ex->opts.training && op->type == RN_OP_MAXPOOL) m->workspaces += elems;
         if (op->type != RN_OP_CONV && op->type != RN_OP_GEMM) continue;
         const rn_tensor *w = &g->tensors[op->in[1]];
         size_t wb = weight_bytes(w);
@@ -85,13 +100,13 @@ int rn_exec_estimate(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_
             if (ex.skip[k] || op->type == RN_OP_FLATTEN) rn_exec_alias_output(&ex, op, op->in[0]);
             else ex.act[op->out].defined = 1;
         }
-        rn_act *in = &ex.act[g->input];
-        m->input = ex.opts.input_blocked ? act_bytes(in) : (size_t)rn_exec_numel(&ex, g->input) * sizeof(float);
+        int *blocked = blocked_layouts(&ex);
+        m->input = act_bytes(&ex.act[g->input], blocked[g->input]);
         bytes[g->input] = m->input;
         m->scratch = m->input;
         for (int t = 0; t < g->n_tensors; t++) {
             if (!ex.act[t].defined) continue;
-            size_t b = act_bytes(&ex.act[t]);
+            size_t b = act_bytes(&ex.act[t], blocked[t]);
             if (b > m->scratch) m->scratch = b;
             if (ex.act[t].alias < 0) bytes[t] = b;
         }
@@ -102,7 +117,8 @@ int rn_exec_estimate(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_
         m->diffs = pd.total;
         rn_buf_plan_free(&pa);
         rn_buf_plan_free(&pd);
-        layer_extras(&ex, m);
+        layer_extras(&ex, blocked, m);
+        free(blocked);
         m->total = m->input + m->acts + m->diffs + m->scratch + m->workspaces + m->weights + m->scratchpad;
     }
     free(bytes);
