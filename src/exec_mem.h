@@ -29,4 +29,9 @@ int rn_exec_estimate(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_
 int rn_exec_mem_plan(rn_graph *g, int64_t batch, int follows, int64_t H, int64_t W, const rn_exec_opts *opts,
                      rn_mem_plan *p, rn_err *err);
 
+// The tools' check: the caller's own items already in p, plus the graph's arenas (already allocated),
+// plus one executor at `batch`; 0 when it fits, else -1 with rn_mem_check's message.
+int rn_exec_mem_check(rn_mem_plan *p, rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_exec_opts *opts,
+                      const char *batch_name, rn_err *err);
+
 #endif
