@@ -4,8 +4,9 @@ rn_test(test_checkpoint SOURCES test_checkpoint.c LIBS rn_optim rn_model rn_data
 rn_test(test_train SOURCES test_train.c LIBS rn_train TIMEOUT 120)
 target_compile_definitions(test_train PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-train>")
 add_dependencies(test_train resnet-train)
-# Issue 12: SIGTERM during an evaluation (resnet-train's validation, resnet-eval) stops within 2 s.
-rn_test(test_signal SOURCES test_signal.c LIBS rn_optim rn_data TIMEOUT 300)
-target_compile_definitions(test_signal PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-train>"
+# Issue 12: SIGTERM during an evaluation (resnet-train's validation, resnet-eval) stops within 2 s;
+# runs that do not fit in memory are refused before allocating.
+rn_test(test_limits SOURCES test_limits.c LIBS rn_optim rn_data TIMEOUT 300)
+target_compile_definitions(test_limits PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-train>"
                                                RESNET_EVAL="$<TARGET_FILE:resnet-eval>")
-add_dependencies(test_signal resnet-train resnet-eval)
+add_dependencies(test_limits resnet-train resnet-eval)

@@ -1,13 +1,19 @@
-// test_signal.c — SIGTERM during an evaluation stops it within 2 s (measured from the signal to the
-// exit, on the wall clock: a requirement, not a performance figure). resnet-train, stopped during
-// its validation, exits 128 + SIGTERM having saved last.ckpt at the end of the epoch's training, and
-// the resumed run ends bit-identical to one that never stopped; resnet-eval exits 128 + SIGTERM
-// with a message saying how far it got.
+// test_limits.c — runs at the edge of their resources.
+// Signals: SIGTERM during an evaluation stops it within 2 s (measured from the signal to the exit, on
+// the wall clock: a requirement, not a performance figure). resnet-train, stopped during its
+// validation, exits 128 + SIGTERM having saved last.ckpt at the end of the epoch's training, and the
+// resumed run ends bit-identical to one that never stopped; resnet-eval exits 128 + SIGTERM with a
+// message saying how far it got.
+// Memory: under an RLIMIT_AS too small for the run, resnet-train and resnet-eval exit 1 with the
+// estimate, the limit and the largest batch that fits, having allocated nothing big (peak RSS); the
+// loader's queue that cannot be allocated is an error, not an abort.
 #define _GNU_SOURCE
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 
+#include "data/loader.h"
 #include "optim/checkpoint.h"
 #include "src/rng.h"
 #include "tests/check.h"
@@ -48,6 +54,14 @@ static double now(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+static double as_limit;   // bytes of address space for the next run's child; 0: unlimited
+static double peak_rss;   // the last run's child's peak resident size, bytes
+
+static void limit_as(double bytes) {
+    struct rlimit rl = {(rlim_t)bytes, (rlim_t)bytes};
+    if (bytes > 0) setrlimit(RLIMIT_AS, &rl);
+}
+
 // Runs argv with stderr piped back. With `after` set: sends SIGTERM once a line containing it appears
 // (wait_s < 0) or wait_s seconds after the start. Returns the exit status; *stop_s: signal to exit;
 // out: the child's stderr.
@@ -56,6 +70,7 @@ static int run(char *const argv[], const char *after, double wait_s, double *sto
     if (pipe(p)) return -1;
     pid_t pid = fork();
     if (pid == 0) {
+        limit_as(as_limit);
         dup2(p[1], 2);
         close(p[0]);
         close(p[1]);
@@ -83,7 +98,9 @@ static int run(char *const argv[], const char *after, double wait_s, double *sto
     }
     fclose(f);
     int st = 0;
-    waitpid(pid, &st, 0);
+    struct rusage ru;
+    wait4(pid, &st, 0, &ru);
+    peak_rss = ru.ru_maxrss * 1024.0;
     if (stop_s) *stop_s = t_sig ? now() - t_sig : -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 200 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
@@ -96,6 +113,16 @@ static int train(const char *run_dir, const char *resume, const char *after, dou
     snprintf(rp, sizeof rp, "%s/%s/last.ckpt", dir, resume ? resume : "");
     char *argv[] = {RESNET_TRAIN, cfg_path, "--set", rd, resume ? "--resume" : NULL, rp, NULL};
     return run(argv, after, -1, stop_s, out, sizeof out);
+}
+
+// resnet-train with [data] size and resize set to `size`.
+static int train_sized(const char *run_dir, const char *size) {
+    char rd[600], s1[64], s2[64];
+    snprintf(rd, sizeof rd, "train.run_dir=%s/%s", dir, run_dir);
+    snprintf(s1, sizeof s1, "data.size=%s", size);
+    snprintf(s2, sizeof s2, "data.resize=%s", size);
+    char *argv[] = {RESNET_TRAIN, cfg_path, "--set", rd, "--set", s1, "--set", s2, NULL};
+    return run(argv, NULL, 0, NULL, out, sizeof out);
 }
 
 static const char *meta(rn_ckpt *c, const char *key) {
@@ -191,6 +218,80 @@ static void test_eval_stopped(void) {
     CHECK(n >= 0 && n < 4 * VAL_PER_CLASS, "says how many images it evaluated before stopping (%lld):\n%s", n, out);
 }
 
+// The largest batch the message offers, or -1.
+static long long offered_batch(void) {
+    const char *m = strstr(out, "that fits is ");
+    return m ? atoll(m + strlen("that fits is ")) : -1;
+}
+
+static void test_memory_check(void) {
+    // 512 px: the executors alone want several GiB at batch 8; 1.5 GiB of address space is too little.
+    as_limit = 1.5 * 0x1p30;
+    int rc = train_sized("big", "512");
+    CHECK(rc == 1, "resnet-train at 512 px under RLIMIT_AS 1.5 GiB: status %d, want 1\n%s", rc, out);
+    CHECK(strstr(out, "not enough memory for [data] batch_size = 8") && strstr(out, "RLIMIT_AS"),
+          "names the batch, the estimate and the limit:\n%s", out);
+    fprintf(stderr, "refused: %s", out);
+    long long fits = offered_batch();
+    CHECK(fits >= 1 && fits < 8, "offers a smaller batch (%lld)", fits);
+    CHECK(peak_rss < 256e6, "refused before allocating: peak RSS %.0f MiB", peak_rss / 1048576.0);
+    if (fits >= 1) {
+        // The offered batch is computed, not guessed: it passes the check (and then trains).
+        char b[64], rd[600];
+        snprintf(b, sizeof b, "data.batch_size=%lld", fits);
+        snprintf(rd, sizeof rd, "train.run_dir=%s/fits", dir);
+        char *argv[] = {RESNET_TRAIN, cfg_path, "--set", rd, "--set", "data.size=512", "--set", "data.resize=512",
+                        "--set", b, "--set", "train.stop_after_steps=1", NULL};
+        rc = run(argv, NULL, 0, NULL, out, sizeof out);
+        CHECK(!strstr(out, "not enough memory"), "batch %lld passes the memory check:\n%s", fits, out);
+        CHECK(rc == 0 && !strstr(out, "out of memory"), "batch %lld trains a step under the same limit: status %d\n%s",
+              fits, rc, out);
+    }
+    // [data] prefetch = 1024 with 1024 px images: a queue of 96 GiB.
+    char rd[600];
+    snprintf(rd, sizeof rd, "train.run_dir=%s/queue", dir);
+    char *argv[] = {RESNET_TRAIN, cfg_path, "--set", rd, "--set", "data.prefetch=1024", "--set", "data.size=1024",
+                    "--set", "data.resize=1024", NULL};
+    rc = run(argv, NULL, 0, NULL, out, sizeof out);
+    CHECK(rc == 1 && strstr(out, "not enough memory") && strstr(out, "loader"),
+          "prefetch 1024 at 1024 px: status %d, the loader named:\n%s", rc, out);
+
+    char model[600], val[600];
+    snprintf(model, sizeof model, "%s/full/last.ckpt", dir);
+    snprintf(val, sizeof val, "%s/val", dir);
+    char *ev[] = {RESNET_EVAL, model, "--data", val, "--batch", "256", "--size", "512", "--resize", "512", NULL};
+    rc = run(ev, NULL, 0, NULL, out, sizeof out);
+    CHECK(rc == 1 && strstr(out, "not enough memory for --batch = 256") && offered_batch() >= 1,
+          "resnet-eval at batch 256, 512 px: status %d\n%s", rc, out);
+    CHECK(peak_rss < 256e6, "resnet-eval refused before allocating: peak RSS %.0f MiB", peak_rss / 1048576.0);
+    as_limit = 0;
+}
+
+// A queue allocation that fails (under RLIMIT_AS, in a child) is an error naming the queue.
+static void test_loader_queue_failure(void) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        char train_dir[600];
+        snprintf(train_dir, sizeof train_dir, "%s/train", dir);
+        rn_dataset *ds;
+        rn_dataset_view v;
+        rn_err e;
+        if (rn_dataset_open_folder(&ds, train_dir, NULL, &e) || rn_view_init(&v, ds, 0, 1, &e)) _exit(3);
+        rn_data_opts o = rn_data_opts_default();
+        o.size = o.resize = 1024;
+        o.batch_size = 64;  // 768 MiB per slot
+        o.prefetch = 4;
+        limit_as(1.0 * 0x1p30);
+        rn_loader *l = NULL;
+        int rc = rn_loader_create(&v, &o, 0, &l, &e);
+        _exit(rc == -1 && !l && strstr(e.msg, "batch queue") && strstr(e.msg, "out of memory") ? 0 : 4);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "loader under RLIMIT_AS: %s %d (want exit 0: an error, not an abort)",
+          WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+
 int main(void) {
     tmp_dir(dir, sizeof dir, "signal");
     make_dataset();
@@ -200,6 +301,8 @@ int main(void) {
     fclose(f);
     test_train_stopped_in_validation();
     test_eval_stopped();
+    test_memory_check();
+    test_loader_queue_failure();
     if (!check_failed) rm_rf(dir);
     else fprintf(stderr, "kept %s for inspection\n", dir);
     return check_summary();
