@@ -167,7 +167,34 @@ static void test_estimate_vs_rss(void) {
     }
 }
 
+// Under an address-space limit the executor's buffers do not fit in: rn_exec_create fails with a
+// message naming the buffer and its size (in a child: a regression would abort it).
+static void test_create_fails_cleanly(void) {
+    const net_case c = {"v1 bottleneck w16 64px", 1, 1, 16, 0, 64, 2048, 0};
+    pid_t pid = fork();
+    if (pid == 0) {
+        rn_graph *g = build(&c);
+        rn_exec_opts o = rn_exec_opts_default(0);
+        rn_exec_mem m;
+        rn_err e;
+        if (!g || rn_exec_estimate(g, c.batch, c.size, c.size, &o, &m, &e)) _exit(3);
+        if (m.total < (512u << 20)) _exit(3);  // the test needs buffers well past the headroom below
+        double room = status_kb("VmSize") + 256.0 * 1048576;
+        struct rlimit rl = {(rlim_t)room, (rlim_t)room};
+        setrlimit(RLIMIT_AS, &rl);
+        rn_exec *ex = NULL;
+        int rc = rn_exec_create(g, c.batch, c.size, c.size, &o, &ex, &e);
+        fprintf(stderr, "rn_exec_create under RLIMIT_AS: %s\n", rc ? e.msg : "succeeded");
+        _exit(rc == -1 && !ex && strstr(e.msg, "out of memory allocating") && strstr(e.msg, "buffer") ? 0 : 4);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "rn_exec_create under RLIMIT_AS: %s %d (want exit 0: an error message)",
+          WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+
 int main(void) {
+    test_create_fails_cleanly();
     test_estimate_vs_rss();
     test_plan_matches_executor();
     return check_summary();
