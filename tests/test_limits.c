@@ -17,6 +17,7 @@
 #include "optim/checkpoint.h"
 #include "src/rng.h"
 #include "tests/check.h"
+#include "tests/sanitize.h"
 #include "tests/test_data_util.h"
 
 #define VAL_PER_CLASS 250  // 1,000 validation images: an evaluation of several seconds on 2 cores
@@ -301,8 +302,12 @@ int main(void) {
     fclose(f);
     test_train_stopped_in_validation();
     test_eval_stopped();
-    test_memory_check();
-    test_loader_queue_failure();
+    if (RN_UNDER_ASAN) {
+        fprintf(stderr, "AddressSanitizer: its shadow memory does not fit under an RLIMIT_AS; skipping the memory part\n");
+    } else {
+        test_memory_check();
+        test_loader_queue_failure();
+    }
     if (!check_failed) rm_rf(dir);
     else fprintf(stderr, "kept %s for inspection\n", dir);
     return check_summary();
