@@ -8,8 +8,6 @@
 // mean/std; data/transform.h). Prints one line: top1=F top5=F n=N (fractions of n images).
 // Exit status: 0, 2 for a bad command line, 1 for any failure (a run that would not fit in memory
 // included), 128 + signal after SIGINT/SIGTERM (it stops between batches).
-#define _POSIX_C_SOURCE 200809L
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,18 +20,7 @@
 #include "src/exec.h"
 #include "src/exec_mem.h"
 #include "src/ini.h"
-
-// SIGINT/SIGTERM: the loop stops before its next batch (a second signal leaves at once).
-static volatile sig_atomic_t got_signal;
-
-static void on_signal(int sig) {
-    if (got_signal) {
-        signal(sig, SIG_DFL);
-        raise(sig);
-        return;
-    }
-    got_signal = sig;
-}
+#include "src/signals.h"
 
 static int usage(void) {
     fprintf(stderr, "usage: resnet-eval MODEL --data DIR [--batch B] [--workers W] [--size S] [--resize R]\n");
@@ -80,8 +67,8 @@ static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, rn_err 
     long long n = 0, hit1 = 0, hit5 = 0;
     rn_loader_start_epoch(l, 0);
     for (;;) {
-        if (got_signal) {
-            rc = rn_fail(err, "stopped by signal %d after %lld images", (int)got_signal, n);
+        if (rn_stop_signal()) {
+            rc = rn_fail(err, "stopped by signal %d after %lld images", rn_stop_signal(), n);
             break;
         }
         rn_batch *b;
@@ -150,14 +137,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "resnet-eval: %s\n", err.msg);
         return 1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    rn_stop_signals_install(NULL);  // the loop stops before its next batch
     int rc = evaluate(g, dir, &o, &err);
     if (rc) fprintf(stderr, "resnet-eval: %s\n", err.msg);
     rn_graph_destroy(g);
-    return got_signal ? 128 + got_signal : rc ? 1 : 0;
+    return rn_stop_signal() ? 128 + rn_stop_signal() : rc ? 1 : 0;
 }
