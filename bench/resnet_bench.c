@@ -57,8 +57,8 @@ int main(int argc, char **argv) {
     int64_t K = cfg.model.num_classes;
     // Its input, scores and their gradient per image; momentum when training.
     rn_mem_plan plan = {0};
-    rn_mem_add(&plan, "input and scores", 0, (3.0 * S * S + 2.0 * (double)K) * sizeof(float), 0);
-    if (train) rn_mem_add(&plan, "momentum", (double)g->arena_size * sizeof(float), 0, 0);
+    rn_mem_add(&plan, "input and scores", 0, (3.0 * S * S + 2.0 * (double)K) * sizeof(float), RN_MEM_NEW);
+    if (train) rn_mem_add(&plan, "momentum", (double)g->arena_size * sizeof(float), 0, RN_MEM_NEW);
     size_t n_in = (size_t)batch * 3 * S * S;
     float *x = NULL, *scores = NULL, *dscores = NULL;
     int rc = rn_exec_mem_check(&plan, g, batch, S, S, &eo, "--batch", &err);

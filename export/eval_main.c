@@ -48,7 +48,7 @@ static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, rn_err 
     // The loader, the executor and this loop's input and scores, checked before any is allocated.
     rn_mem_plan plan = {0};
     rn_loader_mem_plan(o, ds->n, 1, "data loader", &plan);
-    rn_mem_add(&plan, "input and scores", 0, ((double)per + classes) * sizeof(float), 0);
+    rn_mem_add(&plan, "input and scores", 0, ((double)per + classes) * sizeof(float), RN_MEM_NEW);
     float *x = NULL, *y = NULL;
     int rc = rn_view_init(&v, ds, 0, 1, err) || rn_exec_mem_check(&plan, g, B, o->size, o->size, &eo, "--batch", err) ||
              rn_loader_create(&v, o, 0, &l, err) || rn_exec_create(g, B, o->size, o->size, &eo, &ex, err);

@@ -73,7 +73,7 @@ static int read_all(const char *path, uint8_t **buf, size_t *len, rn_err *err) {
 static int check_memory(rn_graph *g, int64_t batch, int64_t c, int64_t h, int64_t w, int copies, const char *knob,
                         rn_err *err) {
     rn_mem_plan p = {0};
-    rn_mem_add(&p, "input", 0, (double)copies * (double)(c * h * w) * sizeof(float), 0);
+    rn_mem_add(&p, "input", 0, (double)copies * (double)(c * h * w) * sizeof(float), RN_MEM_NEW);
     rn_exec_opts eo = rn_exec_opts_default(0);
     return rn_exec_mem_check(&p, g, batch, h, w, &eo, knob, err);
 }

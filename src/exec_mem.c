@@ -148,14 +148,15 @@ int rn_exec_mem_plan(rn_graph *g, int64_t batch, int follows, int64_t H, int64_t
     for (int i = 0; i < 4; i++) {
         if (at[i] == 0) continue;
         double per = follows ? next[i] - at[i] : 0;
-        rn_mem_add(p, names[training][i], at[i] - per * (double)batch, per, 0);
+        rn_mem_add(p, names[training][i], at[i] - per * (double)batch, per, RN_MEM_NEW);
     }
     return 0;
 }
 
 int rn_exec_mem_check(rn_mem_plan *p, rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_exec_opts *opts,
                       const char *batch_name, rn_err *err) {
-    rn_mem_add(p, "parameters and gradients", 2.0 * (double)g->arena_size * sizeof(float), 0, 1);
+    rn_mem_add(p, "parameters and gradients", 2.0 * (double)g->arena_size * sizeof(float), 0, RN_MEM_RESIDENT);
+    rn_mem_add_threads(p, "OpenMP threads", omp_get_max_threads() - 1);
     if (rn_exec_mem_plan(g, batch, 1, H, W, opts, p, err)) return -1;
     return rn_mem_check(p, batch, batch_name, err);
 }

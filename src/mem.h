@@ -20,19 +20,29 @@ int rn_alloc_fail(rn_err *e, const char *what, size_t bytes);
 
 // The smallest headroom among MemAvailable (/proc/meminfo), RLIMIT_AS minus the address space in use
 // (VmSize), and the cgroup limit minus its usage (v2 memory.max, v1 memory.limit_in_bytes).
+// Memory (MemAvailable, cgroup) and address space (RLIMIT_AS) are separate budgets: thread stacks
+// and malloc's per-thread arenas reserve address space that is mostly never touched.
 typedef struct rn_headroom {
-    double bytes;        // what may still be allocated; +inf when nothing could be read
-    const char *source;  // which limit that is: "MemAvailable", "RLIMIT_AS", "cgroup memory limit"
+    double bytes;        // memory that may still be allocated; +inf when nothing could be read
+    const char *source;  // which limit that is: "MemAvailable" or "cgroup memory limit"
     double limit;        // that limit's total (MemAvailable: the same as bytes)
+    double as_bytes;     // address space left under RLIMIT_AS (+inf without one)
+    double as_limit;     // RLIMIT_AS
 } rn_headroom;
 void rn_mem_headroom(rn_headroom *h);
 
 #define RN_MEM_ITEMS 24
 
+enum {
+    RN_MEM_NEW = 0,       // to be allocated
+    RN_MEM_RESIDENT = 1,  // already allocated when the check runs: in the total, not against the headroom
+    RN_MEM_ADDRESS = 2,   // address space only (reserved, not touched): against RLIMIT_AS only
+};
+
 typedef struct rn_mem_item {
     const char *what;  // "activations", "loader queue", ... (a literal)
     double fixed, per_batch;
-    int resident;      // already allocated when the check runs: counted in the total, not against the headroom
+    int kind;          // RN_MEM_*
 } rn_mem_item;
 
 typedef struct rn_mem_plan {
@@ -40,10 +50,16 @@ typedef struct rn_mem_plan {
     int n;
 } rn_mem_plan;
 
-void rn_mem_add(rn_mem_plan *p, const char *what, double fixed, double per_batch, int resident);
+void rn_mem_add(rn_mem_plan *p, const char *what, double fixed, double per_batch, int kind);
+// Address space of n more threads: an 8 MiB stack and a 64 MiB malloc arena each (glibc's reservation).
+void rn_mem_add_threads(rn_mem_plan *p, const char *what, int n);
+// The plan at `batch`: memory (kinds NEW, and RESIDENT when include_resident), or with address_space
+// the address space still to be reserved (NEW and ADDRESS).
 double rn_mem_total(const rn_mem_plan *p, int64_t batch, int include_resident);
-// The largest batch whose non-resident part fits in `bytes` (0 when not even one does).
-int64_t rn_mem_largest_batch(const rn_mem_plan *p, double bytes);
+double rn_mem_address_total(const rn_mem_plan *p, int64_t batch);
+// The largest batch whose memory fits in `bytes` and whose address space fits in `as_bytes`
+// (0 when not even one does).
+int64_t rn_mem_largest_batch(const rn_mem_plan *p, double bytes, double as_bytes);
 
 // 0 when the plan at `batch` fits the headroom; otherwise -1 with a message giving the estimate (and
 // its largest items), the limit and the largest batch that fits, naming `batch_name` (e.g. "[data]

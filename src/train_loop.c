@@ -32,7 +32,7 @@ static int evaluate(rn_run *r, double *loss, double *top1, double *top5, rn_err 
     int64_t c1 = 0, c5 = 0, n_all = 0;
     rn_loader_start_epoch(r->val_l, 0);
     rn_batch *b;
-    int rc;
+    int rc = 0;
     while (!rn_train_stop_requested() && (rc = rn_loader_next(r->val_l, &b, err)) == 1) {
         int n = b->n;
         if (n == r->EB) {

@@ -78,12 +78,14 @@ static int check_memory(rn_run *r, const rn_exec_opts *to, const rn_exec_opts *v
     rn_mem_plan p = {0};
     double arena = (double)r->g->arena_size * sizeof(float);
     int follows = c->train.eval_batch_size <= 0;
-    rn_mem_add(&p, "parameters and gradients", 2 * arena, 0, 1);
-    rn_mem_add(&p, "momentum", arena + 64, 0, 0);
-    if (c->train.accum_steps > 1) rn_mem_add(&p, "gradient accumulation", arena + 64, 0, 0);
+    rn_mem_add(&p, "parameters and gradients", 2 * arena, 0, RN_MEM_RESIDENT);
+    rn_mem_add(&p, "momentum", arena + 64, 0, RN_MEM_NEW);
+    if (c->train.accum_steps > 1) rn_mem_add(&p, "gradient accumulation", arena + 64, 0, RN_MEM_NEW);
+    rn_mem_add_threads(&p, "OpenMP threads", omp_get_max_threads() - 1);
     // Scores, their gradients and labels per batch; the padded last evaluation batch.
     double pad = 3.0 * r->S * r->S * sizeof(float);
-    rn_mem_add(&p, "scores and padding", follows ? 0 : pad * r->EB, (2.0 * r->K + 1) * sizeof(float) + (follows ? pad : 0), 0);
+    rn_mem_add(&p, "scores and padding", follows ? 0 : pad * r->EB, (2.0 * r->K + 1) * sizeof(float) + (follows ? pad : 0),
+               RN_MEM_NEW);
     rn_data_opts vd = c->data;
     vd.batch_size = r->EB;
     rn_loader_mem_plan(&c->data, r->train_v.per_rank, 1, "training loader", &p);

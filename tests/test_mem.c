@@ -148,9 +148,10 @@ static void test_plan_matches_executor(void) {
             CHECK_CLOSE(rn_mem_total(&p, b, 1), (double)mb.total, 1e-3, "affine estimate");
         }
         double bytes = rn_mem_total(&p, 5, 1);
-        CHECK(rn_mem_largest_batch(&p, bytes) == 5, "largest batch in exactly 5 batches' memory: %lld",
-              (long long)rn_mem_largest_batch(&p, bytes));
-        CHECK(rn_mem_largest_batch(&p, bytes - 1) == 4, "one byte less: 4");
+        CHECK(rn_mem_largest_batch(&p, bytes, INFINITY) == 5, "largest batch in exactly 5 batches' memory: %lld",
+              (long long)rn_mem_largest_batch(&p, bytes, INFINITY));
+        CHECK(rn_mem_largest_batch(&p, bytes - 1, INFINITY) == 4, "one byte less: 4");
+        CHECK(rn_mem_largest_batch(&p, INFINITY, rn_mem_address_total(&p, 3)) == 3, "address space for 3: 3");
         rn_graph_destroy(g);
     }
 }
