@@ -14,6 +14,7 @@
 #include "src/cli.h"
 #include "src/config.h"
 #include "src/exec.h"
+#include "src/exec_mem.h"
 #include "src/rng.h"
 
 static const rn_cli cli = {
@@ -76,14 +77,22 @@ int main(int argc, char **argv) {
     rn_exec_opts eo = rn_exec_opts_default(train);
     eo.profile = profile;
     eo.winograd = winograd;
-    if (rn_exec_create(g, batch, S, S, &eo, &ex, &err)) {
+    int64_t K = cfg.model.num_classes;
+    // Its input, scores and their gradient per image; momentum when training.
+    rn_mem_plan plan = {0};
+    rn_mem_add(&plan, "input and scores", 0, (3.0 * S * S + 2.0 * (double)K) * sizeof(float), RN_MEM_NEW);
+    if (train) rn_mem_add(&plan, "momentum", (double)g->arena_size * sizeof(float), 0, RN_MEM_NEW);
+    size_t n_in = (size_t)batch * 3 * S * S;
+    float *x = NULL, *scores = NULL, *dscores = NULL;
+    int rc = rn_exec_mem_check(&plan, g, batch, S, S, &eo, "--batch", &err);
+    if (!rc && (!(x = rn_try_malloc_aligned(n_in * sizeof(float))) ||
+                !(scores = rn_try_malloc_aligned((size_t)batch * K * sizeof(float))) ||
+                !(dscores = rn_try_malloc_aligned((size_t)batch * K * sizeof(float)))))
+        rc = rn_alloc_fail(&err, "the input and scores", (n_in + 2 * (size_t)batch * K) * sizeof(float));
+    if (rc || rn_exec_create(g, batch, S, S, &eo, &ex, &err)) {
         fprintf(stderr, "resnet-bench: %s\n", err.msg);
         return 1;
     }
-    int64_t K = cfg.model.num_classes;
-    size_t n_in = (size_t)batch * 3 * S * S;
-    float *x = rn_malloc(n_in * sizeof(float)), *scores = rn_malloc((size_t)batch * K * sizeof(float));
-    float *dscores = rn_malloc((size_t)batch * K * sizeof(float));
     rn_sgd_opts so = rn_sgd_opts_default();  // momentum 0.9, weight decay 1e-4, as PyTorch's peer
     rn_sgd *sgd = rn_sgd_create(g, &so);
     int32_t *labels = rn_malloc((size_t)batch * sizeof(int32_t));
@@ -109,9 +118,10 @@ int main(int argc, char **argv) {
     double sec = rn_now() - t0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("mode=%s batch=%d iters=%d img_per_s=%.3f sec_per_iter=%.3f peak_rss_mb=%.0f act_mb=%.0f loss=%.4f\n",
+    printf("mode=%s batch=%d iters=%d img_per_s=%.3f sec_per_iter=%.3f peak_rss_mb=%.0f act_mb=%.0f est_mb=%.0f "
+           "loss=%.4f\n",
            train ? "train" : "infer", batch, iters, (double)batch * iters / sec, sec / iters, ru.ru_maxrss / 1024.0,
-           rn_exec_act_bytes(ex) / 1048576.0, loss);
+           rn_exec_act_bytes(ex) / 1048576.0, rn_mem_total(&plan, batch, 1) / 1048576.0, loss);
     if (profile) {
         double fwd[RN_OP_COUNT] = {0}, bwd[RN_OP_COUNT] = {0}, tot = 0;
         for (int k = 0; k < g->n_ops; k++) {
@@ -129,7 +139,7 @@ int main(int argc, char **argv) {
         printf("%-20s %10.1f %10s %6.1f%%\n", "other (loss, SGD, copies)", 1e3 * (sec / iters - tot), "",
                100 * (sec / iters - tot) / (sec / iters));
     }
-    free(x), free(scores), free(dscores), free(labels);
+    rn_free_aligned(x), rn_free_aligned(scores), rn_free_aligned(dscores), free(labels);
     rn_sgd_destroy(sgd);
     rn_exec_destroy(ex);
     rn_graph_destroy(g);

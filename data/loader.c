@@ -14,6 +14,7 @@
 
 #include "data/jpeg.h"
 #include "data/transform.h"
+#include "src/mem.h"
 #include "src/rng.h"
 
 #define RN_REPORT_CORRUPT 10   // skipped files named on stderr; the rest are only counted
@@ -204,6 +205,19 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+// Frees the first n queue slots and what rn_loader_create allocated before them.
+static void free_queue(rn_loader *l, int n) {
+    for (int q = 0; q < n; q++) {
+        rn_free_aligned(l->slots[q].b.data);
+        free(l->slots[q].b.labels);
+        free(l->slots[q].b.index);
+    }
+    free(l->slots);
+    free(l->bad);
+    free(l->order);
+    free(l);
+}
+
 int rn_loader_create(const rn_dataset_view *v, const rn_data_opts *o, int train, rn_loader **out,
                      rn_err *err) {
     *out = NULL;
@@ -224,7 +238,15 @@ int rn_loader_create(const rn_dataset_view *v, const rn_data_opts *o, int train,
     l->slots = rn_calloc((size_t)l->Q, sizeof(slot));
     for (int q = 0; q < l->Q; q++) {
         rn_batch *b = &l->slots[q].b;
-        b->data = rn_malloc_aligned((size_t)l->B * l->sample_floats * sizeof(float));
+        size_t bytes = (size_t)l->B * l->sample_floats * sizeof(float);
+        b->data = rn_try_malloc_aligned(bytes);  // batch x 3 x size^2 floats: sized by the user
+        if (!b->data) {
+            char what[96];
+            snprintf(what, sizeof what, "the data loader's batch queue (slot %d of %d)", q + 1, l->Q);
+            rn_alloc_fail(err, what, bytes);
+            free_queue(l, q);
+            return -1;
+        }
         b->labels = rn_malloc((size_t)l->B * sizeof(int32_t));
         b->index = rn_malloc((size_t)l->B * sizeof(size_t));
         b->c = 3, b->h = o->size, b->w = o->size;
@@ -340,18 +362,20 @@ void rn_loader_destroy(rn_loader *l) {
         rn_xform_ws_free(&l->workers[t].ws);
         free(l->workers[t].file);
     }
-    for (int q = 0; q < l->Q; q++) {
-        rn_free_aligned(l->slots[q].b.data);
-        free(l->slots[q].b.labels);
-        free(l->slots[q].b.index);
-    }
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->work_cv);
     pthread_cond_destroy(&l->ready_cv);
-    free(l->slots);
     free(l->workers);
     free(l->threads);
-    free(l->bad);
-    free(l->order);
-    free(l);
+    free_queue(l, l->Q);
+}
+
+void rn_loader_mem_plan(const rn_data_opts *o, size_t n_samples, int follows, const char *what, rn_mem_plan *p) {
+    // The queue as rn_loader_create allocates it; per worker an RGB decode of an image about twice the
+    // resize on each side (photos are decoded whole) and a file buffer; the workers' threads.
+    double per = (double)o->prefetch * (3.0 * o->size * o->size * sizeof(float) + sizeof(int32_t) + sizeof(size_t));
+    double side = 2.0 * o->resize, nctx = o->workers > 0 ? o->workers : 1;
+    double fixed = nctx * (side * side * 3 + 1048576.0) + (double)n_samples * (sizeof(size_t) + 1);
+    rn_mem_add(p, what, fixed + (follows ? 0 : per * o->batch_size), follows ? per : 0, RN_MEM_NEW);
+    rn_mem_add_threads(p, "loader threads", o->workers);
 }

@@ -17,6 +17,7 @@
 #include "data/dataset.h"
 #include "data/opts.h"
 #include "src/common.h"
+#include "src/mem.h"
 
 // A batch, owned by the loader: valid from rn_loader_next until rn_loader_release.
 typedef struct rn_batch {
@@ -69,5 +70,9 @@ void rn_loader_stats_get(rn_loader *l, rn_loader_stats *s);
 
 // Stops the workers and frees everything. Batches still held become invalid.
 void rn_loader_destroy(rn_loader *l);
+
+// Adds the memory a loader over n_samples will take to a plan (item `what`, a literal): follows = 1,
+// per batch of the plan; 0, fixed at o->batch_size. Computed without allocating anything.
+void rn_loader_mem_plan(const rn_data_opts *o, size_t n_samples, int follows, const char *what, rn_mem_plan *p);
 
 #endif

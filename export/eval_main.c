@@ -6,6 +6,8 @@
 // ImageFolder order: class index = position of the folder name in byte-wise sorted order; see
 // data/dataset.h). Every image gets the seed's centre-crop protocol (resize 256, crop 224, ImageNet
 // mean/std; data/transform.h). Prints one line: top1=F top5=F n=N (fractions of n images).
+// Exit status: 0, 2 for a bad command line, 1 for any failure (a run that would not fit in memory
+// included), 128 + signal after SIGINT/SIGTERM (it stops between batches).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,8 @@
 #include "export/model_io.h"
 #include "src/cli.h"
 #include "src/exec.h"
+#include "src/exec_mem.h"
+#include "src/signals.h"
 
 static const rn_cli cli = {
     "resnet-eval",
@@ -51,21 +55,33 @@ static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, rn_err 
     rn_exec *ex = NULL;
     rn_exec_opts eo = rn_exec_opts_default(0);
     int B = o->batch_size;
-    if (rn_view_init(&v, ds, 0, 1, err) || rn_loader_create(&v, o, 0, &l, err) ||
-        rn_exec_create(g, B, o->size, o->size, &eo, &ex, err)) {
+    size_t per = (size_t)3 * o->size * o->size;
+    // The loader, the executor and this loop's input and scores, checked before any is allocated.
+    rn_mem_plan plan = {0};
+    rn_loader_mem_plan(o, ds->n, 1, "data loader", &plan);
+    rn_mem_add(&plan, "input and scores", 0, ((double)per + classes) * sizeof(float), RN_MEM_NEW);
+    float *x = NULL, *y = NULL;
+    int rc = rn_view_init(&v, ds, 0, 1, err) || rn_exec_mem_check(&plan, g, B, o->size, o->size, &eo, "--batch", err) ||
+             rn_loader_create(&v, o, 0, &l, err) || rn_exec_create(g, B, o->size, o->size, &eo, &ex, err);
+    size_t nc = rc ? 0 : rn_exec_numel(ex, g->output) / (size_t)B;
+    if (!rc && (!(x = rn_try_malloc_aligned((size_t)B * per * sizeof *x)) || !(y = rn_try_malloc_aligned((size_t)B * nc * sizeof *y))))
+        rc = rn_alloc_fail(err, "the evaluation's input and scores", (size_t)B * (per + nc) * sizeof(float));
+    if (rc) {
+        rn_free_aligned(x);
+        rn_exec_destroy(ex);
         rn_loader_destroy(l);
         rn_dataset_destroy(ds);
         return -1;
     }
-    size_t per = (size_t)3 * o->size * o->size, nc = rn_exec_numel(ex, g->output) / (size_t)B;
-    float *x = rn_malloc_aligned((size_t)B * per * sizeof *x);
-    float *y = rn_malloc((size_t)B * nc * sizeof *y);
     double *p = rn_malloc(nc * sizeof *p);
     size_t top[5];
     long long n = 0, hit1 = 0, hit5 = 0;
-    int rc = 0;
     rn_loader_start_epoch(l, 0);
     for (;;) {
+        if (rn_stop_signal()) {
+            rc = rn_fail(err, "stopped by signal %d after %lld images", rn_stop_signal(), n);
+            break;
+        }
         rn_batch *b;
         int r = rn_loader_next(l, &b, err);
         if (r < 0) {
@@ -95,7 +111,7 @@ static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, rn_err 
                 (long long)st.corrupt_files, (long long)st.replaced);
     if (!rc) printf("top1=%.6f top5=%.6f n=%lld\n", n ? (double)hit1 / n : 0.0, n ? (double)hit5 / n : 0.0, n);
     rn_free_aligned(x);
-    free(y);
+    rn_free_aligned(y);
     free(p);
     rn_exec_destroy(ex);
     rn_loader_destroy(l);
@@ -137,8 +153,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "resnet-eval: %s\n", err.msg);
         return 1;
     }
+    rn_stop_signals_install(NULL);  // the loop stops before its next batch
     int rc = evaluate(g, dir, &o, &err);
     if (rc) fprintf(stderr, "resnet-eval: %s\n", err.msg);
     rn_graph_destroy(g);
-    return rc ? 1 : 0;
+    return rn_stop_signal() ? 128 + rn_stop_signal() : rc ? 1 : 0;
 }

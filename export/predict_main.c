@@ -23,6 +23,7 @@
 #include "export/onnx_wire.h"
 #include "src/cli.h"
 #include "src/exec.h"
+#include "src/exec_mem.h"
 #include "src/parse.h"
 
 #define MAX_BATCH 16
@@ -85,6 +86,15 @@ static int read_all(const char *path, uint8_t **buf, size_t *len, rn_err *err) {
     return rn_read_file(path, buf, &cap, len, err);
 }
 
+// The executor and `copies` float copies of the input per image, checked before any is allocated.
+static int check_memory(rn_graph *g, int64_t batch, int64_t c, int64_t h, int64_t w, int copies, const char *knob,
+                        rn_err *err) {
+    rn_mem_plan p = {0};
+    rn_mem_add(&p, "input", 0, (double)copies * (double)(c * h * w) * sizeof(float), RN_MEM_NEW);
+    rn_exec_opts eo = rn_exec_opts_default(0);
+    return rn_exec_mem_check(&p, g, batch, h, w, &eo, knob, err);
+}
+
 static int run_raw(rn_graph *g, const char *in_path, const int64_t shape[4], const char *out_path, size_t top,
                    const rn_labels *lab, rn_err *err) {
     if (shape[1] != g->tensors[g->input].dims[1])
@@ -92,6 +102,8 @@ static int run_raw(rn_graph *g, const char *in_path, const int64_t shape[4], con
                        (long long)g->tensors[g->input].dims[1]);
     uint8_t *bytes;
     size_t len;
+    // The file's bytes and their floats.
+    if (check_memory(g, shape[0], shape[1], shape[2], shape[3], 2, "--shape N", err)) return -1;
     if (read_all(in_path, &bytes, &len, err)) return -1;
     size_t n = (size_t)(shape[0] * shape[1] * shape[2] * shape[3]);
     if (len != n * 4) {
@@ -139,7 +151,9 @@ static int run_images(rn_graph *g, char **images, int n_images, const rn_data_op
     int batch = n_images < MAX_BATCH ? n_images : MAX_BATCH;
     rn_exec_opts eo = rn_exec_opts_default(0);
     rn_exec *ex;
-    if (rn_exec_create(g, batch, o->size, o->size, &eo, &ex, err)) return -1;
+    if (check_memory(g, batch, 3, o->size, o->size, 1, "images per batch", err) ||
+        rn_exec_create(g, batch, o->size, o->size, &eo, &ex, err))
+        return -1;
     size_t per = (size_t)3 * o->size * o->size, classes = rn_exec_numel(ex, g->output) / (size_t)batch;
     float *x = rn_malloc((size_t)batch * per * sizeof *x);
     float *y = rn_malloc((size_t)batch * classes * sizeof *y);

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layers/layer.h"
+#include "src/exec_plan.h"
+#include "src/mem.h"
 
 rn_exec_opts rn_exec_opts_default(int training) {
     rn_exec_opts o = {.training = training, .input_blocked = 0, .fuse = 1, .profile = 0};
@@ -50,12 +51,6 @@ dnnl_memory_t rn_exec_memory(rn_exec *ex, const dnnl_memory_desc_t *md, void *pt
 int rn_exec_dnnl_fail(rn_err *err, const rn_op *op, const char *what, dnnl_status_t st) {
     return rn_fail(err, "node '%s' (%s): oneDNN could not create %s (status %d)", op->name,
                    rn_op_type_name(op->type), what, (int)st);
-}
-
-static void *alloc_zeroed(size_t bytes) {
-    void *p = rn_malloc_aligned(bytes);
-    memset(p, 0, bytes);
-    return p;
 }
 
 void rn_exec_define_output(rn_exec *ex, const rn_op *op, const dnnl_memory_desc_t *md) {
@@ -126,8 +121,8 @@ const rn_layer *rn_layer_for(rn_op_type t) {
 }
 
 // Activation shapes at this batch size, consumer counts and which activations need gradients
-// (those downstream of a trainable parameter, as autograd would decide).
-static int plan(rn_exec *ex, int64_t H, int64_t W, rn_err *err) {
+// (those downstream of a trainable parameter, as autograd would decide). rn_exec_estimate runs it too.
+int rn_exec_plan(rn_exec *ex, int64_t H, int64_t W, rn_err *err) {
     rn_graph *g = ex->g;
     for (int i = 0; i < g->n_tensors; i++) ex->act[i].alias = -1;
     rn_act *in = &ex->act[g->input];
@@ -213,110 +208,49 @@ static void release_all(rn_exec *ex) {
     free(ex->buffers);
 }
 
-// A free list of buffers, reused only at exactly the same size (a ResNet has few distinct sizes).
-typedef struct pool {
-    void **buf;
-    size_t *bytes;
-    int *used, n;
-} pool;
-
-static void *pool_take(rn_exec *ex, pool *p, size_t bytes) {
-    int j = 0;
-    while (j < p->n && (p->used[j] || p->bytes[j] != bytes)) j++;
-    if (j == p->n) {
-        p->buf = rn_realloc(p->buf, (size_t)(p->n + 1) * sizeof *p->buf);
-        p->bytes = rn_realloc(p->bytes, (size_t)(p->n + 1) * sizeof *p->bytes);
-        p->used = rn_realloc(p->used, (size_t)(p->n + 1) * sizeof *p->used);
-        p->buf[j] = alloc_zeroed(bytes);
-        p->bytes[j] = bytes;
-        p->n++;
-        ex->pool_bytes += bytes;
-        ex->buffers = rn_realloc(ex->buffers, (size_t)(ex->n_buffers + 1) * sizeof *ex->buffers);
-        ex->buffers[ex->n_buffers++] = p->buf[j];
-    }
-    p->used[j] = 1;
-    return p->buf[j];
-}
-
-static void pool_give(pool *p, void *buf) {
-    for (int j = 0; j < p->n; j++)
-        if (p->buf[j] == buf) p->used[j] = 0;
-}
-
-static void pool_free(pool *p) {
-    free(p->buf);
-    free(p->bytes);
-    free(p->used);
-}
-
-static int root(rn_exec *ex, int t) { return (int)(rn_act_of(ex, t) - ex->act); }
-
-// last[r]: the last op (in forward order) that reads activation root r.
-static int *last_reads(rn_exec *ex) {
-    rn_graph *g = ex->g;
-    int *last = rn_malloc((size_t)g->n_tensors * sizeof *last);
-    for (int t = 0; t < g->n_tensors; t++) last[t] = -1;
-    for (int k = 0; k < g->n_ops; k++) {
-        if (ex->skip[k]) continue;
-        for (int i = 0; i < g->ops[k].n_in; i++) {
-            rn_role role = g->tensors[g->ops[k].in[i]].role;
-            if (role != RN_ACT && role != RN_DATA) continue;
-            int r = root(ex, g->ops[k].in[i]);
-            if (k > last[r]) last[r] = k;
-        }
-    }
-    return last;
-}
-
 static void bind_act(rn_exec *ex, rn_act *a, void *buf) {
     a->buf = buf;
     a->mem = rn_exec_memory(ex, &a->md, buf);
 }
 
-// Activation buffers. Training keeps every activation for the backward. Inference shares buffers
-// among activations that are never alive together: one is alive from its producer to its last
-// reader, so ResNet inference needs a handful of buffers instead of one per tensor.
-static void allocate_acts(rn_exec *ex) {
+// Activation and gradient buffers as src/exec_plan.c plans them (the memory estimate adds up the
+// same plan). A buffer that cannot be allocated is an error naming it, not an abort.
+static int allocate_buffers(rn_exec *ex, rn_err *err) {
     rn_graph *g = ex->g;
-    int *last = last_reads(ex);
-    pool p = {0};
-    int out = root(ex, g->output);
-    for (int k = 0; k < g->n_ops; k++) {
-        rn_act *a = &ex->act[g->ops[k].out];
-        if (a->alias < 0 && a->defined) bind_act(ex, a, pool_take(ex, &p, dnnl_memory_desc_get_size(&a->md)));
-        if (ex->opts.training) continue;
-        for (int i = 0; i < g->ops[k].n_in; i++) {
-            int t = g->ops[k].in[i];
-            if (g->tensors[t].role != RN_ACT) continue;  // the graph input has its own buffer
-            int r = root(ex, t);
-            if (last[r] == k && r != out) pool_give(&p, ex->act[r].buf);
-        }
+    size_t *bytes = rn_calloc((size_t)g->n_tensors, sizeof *bytes);
+    int *act = rn_malloc((size_t)g->n_tensors * sizeof *act), *diff = rn_malloc((size_t)g->n_tensors * sizeof *diff);
+    for (int t = 0; t < g->n_tensors; t++) {
+        rn_act *a = &ex->act[t];
+        if (a->alias < 0 && (a->defined || t == g->input)) bytes[t] = dnnl_memory_desc_get_size(&a->md);
     }
-    pool_free(&p);
-    free(last);
-}
-
-// Gradient buffers, shared the same way: in the backward (ops in reverse), d(t) is born at the
-// last op that reads t and dies once t's producer has run.
-static void allocate_diffs(rn_exec *ex) {
-    rn_graph *g = ex->g;
-    int *born = last_reads(ex);
-    born[root(ex, g->output)] = g->n_ops;  // written before the first op runs
-    pool p = {0};
-    for (int k = g->n_ops; k >= 0; k--) {
-        for (int t = 0; t < g->n_tensors; t++) {
-            rn_act *a = &ex->act[t];
-            if (born[t] != k || a->alias >= 0 || !a->needs_grad || !a->buf) continue;
-            a->diff = pool_take(ex, &p, dnnl_memory_desc_get_size(&a->md));
+    rn_buf_plan pa = {0}, pd = {0};
+    rn_plan_acts(ex, bytes, act, &pa);
+    if (ex->opts.training) rn_plan_diffs(ex, bytes, diff, &pd);
+    ex->buffers = rn_calloc((size_t)(pa.n + pd.n) + 1, sizeof *ex->buffers);
+    int rc = 0;
+    for (int j = 0; j < pa.n + pd.n && !rc; j++) {
+        size_t n = j < pa.n ? pa.bytes[j] : pd.bytes[j - pa.n];
+        ex->buffers[j] = rn_try_calloc_aligned(n);
+        if (!ex->buffers[j]) {
+            rn_alloc_fail(err, j < pa.n ? "an activation buffer of the executor" : "a gradient buffer of the executor", n);
+            rc = -1;
+        } else ex->n_buffers++;
+    }
+    ex->pool_bytes = pa.total + pd.total;
+    for (int t = 0; t < g->n_tensors && !rc; t++) {
+        rn_act *a = &ex->act[t];
+        if (act[t] >= 0) bind_act(ex, a, ex->buffers[act[t]]);
+        if (ex->opts.training && diff[t] >= 0) {
+            a->diff = ex->buffers[pa.n + diff[t]];
             a->dmem = rn_exec_memory(ex, &a->md, a->diff);
         }
-        if (k == g->n_ops || k == 0) continue;
-        // After op k's backward its output's gradient is dead (the graph input's never is).
-        int r = root(ex, g->ops[k].out);
-        if (g->tensors[r].producer == k && ex->act[r].diff) pool_give(&p, ex->act[r].diff);
     }
-    pool_free(&p);
-    free(born);
+    rn_buf_plan_free(&pa);
+    rn_buf_plan_free(&pd);
+    free(bytes);
+    free(act);
+    free(diff);
+    return rc;
 }
 
 int rn_exec_create(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_exec_opts *opts, rn_exec **out,
@@ -340,7 +274,7 @@ int rn_exec_create(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_ex
         rn_exec_destroy(ex);
         return rn_fail(err, "oneDNN: could not create a CPU engine and stream");
     }
-    if (plan(ex, H, W, err)) {
+    if (rn_exec_plan(ex, H, W, err)) {
         rn_exec_destroy(ex);
         return -1;
     }
@@ -349,7 +283,11 @@ int rn_exec_create(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_ex
     dnnl_format_tag_t tag = ex->opts.input_blocked ? dnnl_nChw16c : dnnl_nchw;
     rn_dnn_md(&in->md, 4, in->dims, tag);
     size_t bytes = dnnl_memory_desc_get_size(&in->md);
-    in->buf = alloc_zeroed(bytes);
+    in->buf = rn_try_calloc_aligned(bytes);
+    if (!in->buf) {
+        rn_exec_destroy(ex);
+        return rn_alloc_fail(err, "the executor's input buffer", bytes);
+    }
     in->mem = rn_exec_memory(ex, &in->md, in->buf);
     ex->scratch_bytes = bytes;
     for (int k = 0; k < g->n_ops; k++) {
@@ -364,9 +302,12 @@ int rn_exec_create(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_ex
             return -1;
         }
     }
-    allocate_acts(ex);
-    if (ex->opts.training) allocate_diffs(ex);
-    ex->scratch = alloc_zeroed(ex->scratch_bytes);
+    ex->scratch = rn_try_calloc_aligned(ex->scratch_bytes);
+    if (!ex->scratch || allocate_buffers(ex, err)) {
+        if (!ex->scratch) rn_alloc_fail(err, "the executor's gradient-summation buffer", ex->scratch_bytes);
+        rn_exec_destroy(ex);
+        return -1;
+    }
     *out = ex;
     return 0;
 }

@@ -5,26 +5,13 @@
 // finished (or stopped by [train] stop_after_steps), 2 for a bad config or command line, 1 for
 // any other failure (a NaN loss included), 128 + signal after Ctrl-C / SIGTERM (having saved).
 #define _POSIX_C_SOURCE 200809L
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "src/cli.h"
+#include "src/signals.h"
 #include "src/train.h"
-
-static volatile sig_atomic_t got_signal;
-
-// First signal: finish the step, save, stop. Second: leave at once (last.ckpt is written atomically).
-static void on_signal(int sig) {
-    if (got_signal) {
-        signal(sig, SIG_DFL);
-        raise(sig);
-        return;
-    }
-    got_signal = sig;
-    rn_train_request_stop();
-}
 
 static const rn_cli cli = {
     "resnet-train",
@@ -77,16 +64,12 @@ int main(int argc, char **argv) {
         rn_config_print(&cfg, stdout);
         return fflush(stdout) == 0 ? 0 : 1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    // First signal: finish the step, save, stop. Second: leave at once (last.ckpt is written atomically).
+    rn_stop_signals_install(rn_train_request_stop);
     int rc = rn_train_run(&cfg, resume, &err);
     if (rc == RN_TRAIN_FAILED) {
         fprintf(stderr, "resnet-train: %s\n", err.msg);
         return 1;
     }
-    return rc == RN_TRAIN_STOPPED && got_signal ? 128 + got_signal : 0;
+    return rc == RN_TRAIN_STOPPED && rn_stop_signal() ? 128 + rn_stop_signal() : 0;
 }

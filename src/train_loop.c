@@ -24,15 +24,16 @@ int rn_train_stop_requested(void) { return stop_flag != 0; }
 
 // Mean loss, top-1 and top-5 (percent) over the whole validation split. The executor has a fixed
 // batch, so the last partial batch is padded with zeros and only its real rows are counted
-// (inference BN uses running statistics: rows do not affect each other).
+// (inference BN uses running statistics: rows do not affect each other). A stop request is seen
+// between batches: RN_TRAIN_STOPPED, nothing recorded.
 static int evaluate(rn_run *r, double *loss, double *top1, double *top5, rn_err *err) {
     size_t sample = 3 * (size_t)r->S * (size_t)r->S;
     double lsum = 0;
     int64_t c1 = 0, c5 = 0, n_all = 0;
     rn_loader_start_epoch(r->val_l, 0);
     rn_batch *b;
-    int rc;
-    while ((rc = rn_loader_next(r->val_l, &b, err)) == 1) {
+    int rc = 0;
+    while (!rn_train_stop_requested() && (rc = rn_loader_next(r->val_l, &b, err)) == 1) {
         int n = b->n;
         if (n == r->EB) {
             rn_exec_set_input(r->vx, b->data);
@@ -51,6 +52,7 @@ static int evaluate(rn_run *r, double *loss, double *top1, double *top5, rn_err 
         n_all += n;
     }
     if (rc < 0) return -1;
+    if (rn_train_stop_requested()) return RN_TRAIN_STOPPED;
     *loss = n_all ? lsum / (double)n_all : NAN;
     *top1 = n_all ? 100.0 * (double)c1 / (double)n_all : NAN;
     *top5 = n_all ? 100.0 * (double)c5 / (double)n_all : NAN;
@@ -147,7 +149,15 @@ static int finish_epoch(rn_run *r, rn_err *err) {
     rn_epoch_row row = {(int)s->epoch + 1, s->lr, s->seen ? s->loss_sum / (double)s->seen : NAN,
                         s->seen ? 100.0 * (double)s->correct / (double)s->seen : NAN, 0, 0, 0,
                         s->seconds > 0 ? (double)s->seen / s->seconds : 0, 0};
-    if (evaluate(r, &row.val_loss, &row.val_top1, &row.val_top5, err)) return -1;
+    int rc = evaluate(r, &row.val_loss, &row.val_top1, &row.val_top5, err);
+    if (rc == RN_TRAIN_STOPPED) {
+        // The epoch's training is complete (batch == batches per epoch): a resume evaluates it again.
+        if (rn_run_save(r, r->last, 1, err)) return -1;
+        rn_progress_note(&r->prog, "stopped during the evaluation after step %lld (signal): saved %s; continue with --resume %s",
+                         (long long)s->step, r->last, r->last);
+        return RN_TRAIN_STOPPED;
+    }
+    if (rc) return -1;
     r->eval_seconds = rn_now() - t0;
     row.seconds = s->seconds + r->eval_seconds;
     rn_state_add_row(s, &row);

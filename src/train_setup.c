@@ -10,6 +10,7 @@
 
 #include "optim/checkpoint.h"
 #include "optim/finetune.h"
+#include "src/exec_mem.h"
 #include "src/train_run.h"
 #include "export/model_io.h"
 
@@ -70,6 +71,43 @@ static void paths(rn_run *r) {
     snprintf(r->svg, sizeof r->svg, "%s/metrics.svg", r->dir);
 }
 
+// The run's memory (src/mem.h) against what the process may use, before the loaders and executors
+// allocate it; the evaluation follows [data] batch_size unless [train] eval_batch_size fixes it.
+static int check_memory(rn_run *r, const rn_exec_opts *to, const rn_exec_opts *vo, rn_err *err) {
+    const rn_config *c = r->c;
+    rn_mem_plan p = {0};
+    double arena = (double)r->g->arena_size * sizeof(float);
+    int follows = c->train.eval_batch_size <= 0;
+    rn_mem_add(&p, "parameters and gradients", 2 * arena, 0, RN_MEM_RESIDENT);
+    rn_mem_add(&p, "momentum", arena + 64, 0, RN_MEM_NEW);
+    if (c->train.accum_steps > 1) rn_mem_add(&p, "gradient accumulation", arena + 64, 0, RN_MEM_NEW);
+    rn_mem_add_threads(&p, "OpenMP threads", omp_get_max_threads() - 1);
+    // Scores, their gradients and labels per batch; the padded last evaluation batch.
+    double pad = 3.0 * r->S * r->S * sizeof(float);
+    rn_mem_add(&p, "scores and padding", follows ? 0 : pad * r->EB, (2.0 * r->K + 1) * sizeof(float) + (follows ? pad : 0),
+               RN_MEM_NEW);
+    rn_data_opts vd = c->data;
+    vd.batch_size = r->EB;
+    rn_loader_mem_plan(&c->data, r->train_v.per_rank, 1, "training loader", &p);
+    rn_loader_mem_plan(&vd, r->val_v.per_rank, follows, "validation loader", &p);
+    if (rn_exec_mem_plan(r->g, r->B, 1, r->S, r->S, to, &p, err) ||
+        rn_exec_mem_plan(r->g, r->EB, follows, r->S, r->S, vo, &p, err))
+        return -1;
+    return rn_mem_check(&p, r->B, "[data] batch_size", err);
+}
+
+static int create_loaders(rn_run *r, rn_err *err) {
+    const rn_config *c = r->c;
+    rn_data_opts vo = c->data;
+    vo.batch_size = r->EB;
+    if (rn_loader_create(&r->train_v, &c->data, 1, &r->train_l, err) || rn_loader_create(&r->val_v, &vo, 0, &r->val_l, err))
+        return -1;
+    r->nb = rn_loader_num_batches(r->train_l);
+    r->spe = (r->nb + c->train.accum_steps - 1) / c->train.accum_steps;
+    r->shape = (rn_run_shape){r->B, c->train.accum_steps, (int64_t)r->train_v.per_rank, r->nb, c->data.seed};
+    return 0;
+}
+
 int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err) {
     r->c = c;
     rn_state_init(&r->st);
@@ -86,17 +124,9 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     r->B = d->batch_size;
     r->EB = c->train.eval_batch_size > 0 ? c->train.eval_batch_size : d->batch_size;
     r->S = d->size;
-    rn_data_opts vo = *d;
-    vo.batch_size = r->EB;
-    if (rn_loader_create(&r->train_v, d, 1, &r->train_l, err) || rn_loader_create(&r->val_v, &vo, 0, &r->val_l, err))
-        return -1;
-    r->nb = rn_loader_num_batches(r->train_l);
-    r->spe = (r->nb + c->train.accum_steps - 1) / c->train.accum_steps;
-    r->shape = (rn_run_shape){r->B, c->train.accum_steps, (int64_t)r->train_v.per_rank, r->nb, d->seed};
 
     rn_ckpt *ck = NULL;
     int rc = build_network(r, resume, &ck, err);
-    if (!rc && ck) rc = rn_state_from_ckpt(ck, &r->shape, &r->st, err);
     if (!rc) {
         const rn_tensor *out = &r->g->tensors[r->g->output];
         r->K = out->ndim == 2 ? (int)out->dims[1] : -1;
@@ -105,13 +135,14 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
                          r->K, r->train_ds->n_classes, r->train_ds->n_classes);
     }
     if (!rc && (c->train.freeze_stem || c->train.freeze_stages)) rc = rn_freeze(r->g, c->train.freeze_stem, c->train.freeze_stages, err);
-    if (!rc) {
-        rn_exec_opts o = rn_exec_opts_default(1);
-        o.bn_frozen = c->train.bn_frozen;
-        rc = rn_exec_create(r->g, r->B, r->S, r->S, &o, &r->tx, err);
-        o = rn_exec_opts_default(0);
-        if (!rc) rc = rn_exec_create(r->g, r->EB, r->S, r->S, &o, &r->vx, err);
-    }
+    // Everything big comes after the network is known and the estimate says it fits.
+    rn_exec_opts to = rn_exec_opts_default(1), vo = rn_exec_opts_default(0);
+    to.bn_frozen = c->train.bn_frozen;
+    if (!rc) rc = check_memory(r, &to, &vo, err);
+    if (!rc) rc = create_loaders(r, err);
+    if (!rc && ck) rc = rn_state_from_ckpt(ck, &r->shape, &r->st, err);
+    if (!rc) rc = rn_exec_create(r->g, r->B, r->S, r->S, &to, &r->tx, err);
+    if (!rc) rc = rn_exec_create(r->g, r->EB, r->S, r->S, &vo, &r->vx, err);
     if (!rc) {
         r->sgd = rn_sgd_create(r->g, &c->optim);
         if (ck) rc = rn_ckpt_load_momentum(ck, r->g, r->sgd->momentum, err);
@@ -119,11 +150,14 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     rn_ckpt_free(ck);
     if (rc) return -1;
     if (c->train.accum_steps > 1) r->acc = rn_malloc_aligned(r->g->arena_size * sizeof(float) + 64);
-    int M = r->B > r->EB ? r->B : r->EB;
-    r->scores = rn_malloc((size_t)M * (size_t)r->K * sizeof(float));
-    r->dscores = rn_malloc((size_t)M * (size_t)r->K * sizeof(float));
-    r->labels = rn_malloc((size_t)M * sizeof(int32_t));
-    r->pad = rn_malloc_aligned((size_t)r->EB * 3 * (size_t)r->S * (size_t)r->S * sizeof(float));
+    // Sized by the batch: a failure is an error (the estimate should have caught it).
+    size_t M = (size_t)(r->B > r->EB ? r->B : r->EB), pad = (size_t)r->EB * 3 * (size_t)r->S * (size_t)r->S * sizeof(float);
+    r->scores = rn_try_malloc_aligned(M * (size_t)r->K * sizeof(float));
+    r->dscores = rn_try_malloc_aligned(M * (size_t)r->K * sizeof(float));
+    r->labels = rn_try_malloc_aligned(M * sizeof(int32_t));
+    r->pad = rn_try_malloc_aligned(pad);
+    if (!r->scores || !r->dscores || !r->labels) return rn_alloc_fail(err, "the scores of a batch", 2 * M * ((size_t)r->K + 1) * 4);
+    if (!r->pad) return rn_alloc_fail(err, "the padded evaluation batch", pad);
     r->base_lr = rn_sgd_scaled_lr(&c->optim, (int64_t)r->B * c->train.accum_steps);
     if (mkdir_p(r->dir, err)) return -1;
     int removed;
@@ -149,9 +183,9 @@ void rn_run_teardown(rn_run *r) {
     rn_dataset_destroy(r->val_ds);
     rn_free_aligned(r->acc);
     rn_free_aligned(r->pad);
-    free(r->scores);
-    free(r->dscores);
-    free(r->labels);
+    rn_free_aligned(r->scores);
+    rn_free_aligned(r->dscores);
+    rn_free_aligned(r->labels);
     rn_state_free(&r->st);
     memset(r, 0, sizeof *r);
 }

@@ -13,3 +13,5 @@ add_dependencies(test_config resnet-train resnet-info resnet-export resnet-predi
 rn_test(test_config_table SOURCES test_config_table.c LIBS rn_model TIMEOUT 60)
 target_compile_definitions(test_config_table PRIVATE RN_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 rn_test(test_graph SOURCES test_graph.c LIBS rn_core TIMEOUT 60)
+# Memory (issue 12): the executor's estimate against what it allocates and the measured growth.
+rn_test(test_mem SOURCES test_mem.c LIBS rn_model TIMEOUT 120)

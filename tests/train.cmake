@@ -8,3 +8,9 @@ rn_test(test_train SOURCES test_train.c LIBS rn_train TIMEOUT 400)
 target_compile_definitions(test_train PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-train>")
 add_dependencies(test_train resnet-train)
 rn_test(test_train_skipped SOURCES test_train_skipped.c LIBS rn_train TIMEOUT 120)
+# Issue 12: SIGTERM during an evaluation (resnet-train's validation, resnet-eval) stops within 2 s;
+# runs that do not fit in memory are refused before allocating.
+rn_test(test_limits SOURCES test_limits.c LIBS rn_optim rn_data TIMEOUT 300)
+target_compile_definitions(test_limits PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-train>"
+                                               RESNET_EVAL="$<TARGET_FILE:resnet-eval>")
+add_dependencies(test_limits resnet-train resnet-eval)
