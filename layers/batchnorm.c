@@ -17,6 +17,7 @@ typedef struct bn_impl {
     dnnl_memory_t mean, var;  // training: the batch statistics (owned); inference: the running ones
     dnnl_memory_t ws;         // fused Relu mask (training)
     float *batch_mean, *batch_var, *dummy;  // dummy: d(scale), d(shift) of a frozen BN
+    int bwd_shift;  // the backward takes the shift too (oneDNN 2.x; see rn_dnn_bnorm_bwd_takes_shift)
 } bn_impl;
 
 static int bn_compile(rn_exec *ex, int k, rn_err *err) {
@@ -62,6 +63,7 @@ static int bn_compile(rn_exec *ex, int k, rn_err *err) {
         else {
             b->bwd = rn_exec_primitive(bwd);
             rn_exec_note_impl(ex, k, bwd);
+            b->bwd_shift = rn_dnn_bnorm_bwd_takes_shift();
             dnnl_primitive_desc_destroy(bwd);
             int frozen = !scale->trainable || !shift->trainable;
             if (frozen) b->dummy = rn_malloc(2 * (size_t)C * sizeof(float));
@@ -106,14 +108,15 @@ static void bn_backward(rn_exec *ex, int k) {
     dnnl_exec_arg_t args[10] = {{DNNL_ARG_SRC, x->mem},
                                 {DNNL_ARG_DIFF_DST, rn_act_of(ex, op->out)->dmem},
                                 {DNNL_ARG_SCALE, b->scale},
-                                {DNNL_ARG_SHIFT, b->shift},
                                 {DNNL_ARG_MEAN, b->mean},
                                 {DNNL_ARG_VARIANCE, b->var},
                                 {DNNL_ARG_DIFF_SRC, dx},
                                 {DNNL_ARG_DIFF_SCALE, b->dscale},
-                                {DNNL_ARG_DIFF_SHIFT, b->dshift},
-                                {DNNL_ARG_WORKSPACE, b->ws}};
-    rn_exec_run(ex, b->bwd, b->ws ? 10 : 9, args);
+                                {DNNL_ARG_DIFF_SHIFT, b->dshift}};
+    int n = 8;
+    if (b->ws) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_WORKSPACE, b->ws};
+    if (b->bwd_shift) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SHIFT, b->shift};
+    rn_exec_run(ex, b->bwd, n, args);
     if (x->needs_grad) rn_exec_grad_end(ex, op->in[0], dx);
     else dnnl_memory_destroy(dx);
 }

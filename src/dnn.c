@@ -254,6 +254,8 @@ dnnl_status_t rn_dnn_bnorm_bwd(rn_pd *pd, dnnl_engine_t eng, rn_cmd diff_data, r
 #endif
 }
 
+int rn_dnn_bnorm_bwd_takes_shift(void) { return !RN_DNNL3; }
+
 dnnl_status_t rn_dnn_relu_fwd(rn_pd *pd, dnnl_engine_t eng, int training, rn_cmd data) {
     *pd = NULL;
 #if RN_DNNL3

@@ -74,6 +74,9 @@ dnnl_status_t rn_dnn_conv_bwd_weights(rn_pd *pd, dnnl_engine_t eng, rn_cmd src, 
 dnnl_status_t rn_dnn_bnorm_fwd(rn_pd *pd, dnnl_engine_t eng, int training, rn_cmd data, float eps, unsigned flags);
 dnnl_status_t rn_dnn_bnorm_bwd(rn_pd *pd, dnnl_engine_t eng, rn_cmd diff_data, rn_cmd data, float eps, unsigned flags,
                                rn_pd hint);
+// Whether the backward takes DNNL_ARG_SHIFT: 2.x requires it (unread), 3.x refuses it (3.x checks
+// that a primitive gets exactly the arguments it uses).
+int rn_dnn_bnorm_bwd_takes_shift(void);
 
 // ReLU (alpha 0). The backward uses the forward's dst (dnnl_eltwise_relu_use_dst_for_bwd), so the
 // input need not be kept.
