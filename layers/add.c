@@ -16,14 +16,14 @@ static int add_compile(rn_exec *ex, int k, rn_err *err) {
     rn_act *x0 = rn_act_of(ex, op->in[0]), *x1 = rn_act_of(ex, op->in[1]);
     // The output takes the first input's layout; the backward then copies without reorders.
     rn_pd pd;
-    dnnl_status_t st = rn_dnn_add(&pd, ex->eng, &x0->md, &x1->md, &x0->md, ex->fuse_relu[k]);
+    dnnl_status_t st = rn_dnn_add(&pd, ex->eng, x0->md, x1->md, x0->md, ex->fuse_relu[k]);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a binary add", st);
     a->fwd = rn_exec_primitive(pd);
     rn_exec_note_impl(ex, k, pd);
     rn_exec_define_output(ex, op, rn_dnn_query(pd, dnnl_query_dst_md, 0));
     dnnl_primitive_desc_destroy(pd);
-    if (x1->needs_grad && !dnnl_memory_desc_equal(&x0->md, &x1->md)) {
-        st = rn_dnn_reorder(&pd, ex->eng, &x0->md, &x1->md);
+    if (x1->needs_grad && !rn_md_equal(x0->md, x1->md)) {
+        st = rn_dnn_reorder(&pd, ex->eng, x0->md, x1->md);
         if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a gradient reorder", st);
         a->to_b = rn_exec_primitive(pd);
         rn_exec_note_impl(ex, k, pd);
@@ -50,7 +50,7 @@ static float *handle(dnnl_memory_t m) {
 static void add_backward(rn_exec *ex, int k) {
     const rn_op *op = &ex->g->ops[k];
     rn_act *y = rn_act_of(ex, op->out);
-    size_t n = dnnl_memory_desc_get_size(&y->md) / sizeof(float);
+    size_t n = rn_md_bytes(y->md) / sizeof(float);
     const float *dy = y->diff, *yv = y->buf;
     int relu = ex->fuse_relu[k];
     int need[2] = {rn_act_of(ex, op->in[0])->needs_grad, rn_act_of(ex, op->in[1])->needs_grad};

@@ -17,6 +17,7 @@ typedef struct bn_impl {
     dnnl_memory_t mean, var;  // training: the batch statistics (owned); inference: the running ones
     dnnl_memory_t ws;         // fused Relu mask (training)
     float *batch_mean, *batch_var, *dummy;  // dummy: d(scale), d(shift) of a frozen BN
+    int bwd_shift;  // the backward takes the shift too (oneDNN 2.x; see rn_dnn_bnorm_bwd_takes_shift)
 } bn_impl;
 
 static int bn_compile(rn_exec *ex, int k, rn_err *err) {
@@ -32,7 +33,7 @@ static int bn_compile(rn_exec *ex, int k, rn_err *err) {
     unsigned flags = (batch_stats ? 0 : dnnl_use_global_stats) | (ex->fuse_relu[k] ? dnnl_fuse_norm_relu : 0);
 
     rn_pd fwd;
-    dnnl_status_t st = rn_dnn_bnorm_fwd(&fwd, ex->eng, training, &x->md, op->a.bn.epsilon, flags);
+    dnnl_status_t st = rn_dnn_bnorm_fwd(&fwd, ex->eng, training, x->md, op->a.bn.epsilon, flags);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a batch normalization", st);
     b->fwd = rn_exec_primitive(fwd);
     rn_exec_note_impl(ex, k, fwd);
@@ -40,36 +41,37 @@ static int bn_compile(rn_exec *ex, int k, rn_err *err) {
     rn_act *y = &ex->act[op->out];
 
     int64_t C = x->dims[1];
-    dnnl_memory_desc_t c_md;
-    rn_dnn_md(&c_md, 1, &C, dnnl_x);
-    b->scale = rn_exec_memory(ex, &c_md, scale->data);
-    b->shift = rn_exec_memory(ex, &c_md, shift->data);
+    rn_md c_md = rn_md_create(1, &C, dnnl_x);
+    b->scale = rn_exec_memory(ex, c_md, scale->data);
+    b->shift = rn_exec_memory(ex, c_md, shift->data);
     if (batch_stats) {
         b->batch_mean = rn_malloc((size_t)C * sizeof(float));
         b->batch_var = rn_malloc((size_t)C * sizeof(float));
-        b->mean = rn_exec_memory(ex, &c_md, b->batch_mean);
-        b->var = rn_exec_memory(ex, &c_md, b->batch_var);
+        b->mean = rn_exec_memory(ex, c_md, b->batch_mean);
+        b->var = rn_exec_memory(ex, c_md, b->batch_var);
     } else {
-        b->mean = rn_exec_memory(ex, &c_md, rmean->data);
-        b->var = rn_exec_memory(ex, &c_md, rvar->data);
+        b->mean = rn_exec_memory(ex, c_md, rmean->data);
+        b->var = rn_exec_memory(ex, c_md, rvar->data);
     }
     if (training && ex->fuse_relu[k]) b->ws = rn_exec_memory(ex, rn_dnn_query(fwd, dnnl_query_workspace_md, 0), NULL);
 
     int rc = 0;
     if (training && y->needs_grad) {
         rn_pd bwd;
-        st = rn_dnn_bnorm_bwd(&bwd, ex->eng, &y->md, &x->md, op->a.bn.epsilon, flags, fwd);
+        st = rn_dnn_bnorm_bwd(&bwd, ex->eng, y->md, x->md, op->a.bn.epsilon, flags, fwd);
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a batch normalization backward", st);
         else {
             b->bwd = rn_exec_primitive(bwd);
             rn_exec_note_impl(ex, k, bwd);
+            b->bwd_shift = rn_dnn_bnorm_bwd_takes_shift();
             dnnl_primitive_desc_destroy(bwd);
             int frozen = !scale->trainable || !shift->trainable;
             if (frozen) b->dummy = rn_malloc(2 * (size_t)C * sizeof(float));
-            b->dscale = rn_exec_memory(ex, &c_md, scale->trainable ? scale->grad : b->dummy);
-            b->dshift = rn_exec_memory(ex, &c_md, shift->trainable ? shift->grad : b->dummy + C);
+            b->dscale = rn_exec_memory(ex, c_md, scale->trainable ? scale->grad : b->dummy);
+            b->dshift = rn_exec_memory(ex, c_md, shift->trainable ? shift->grad : b->dummy + C);
         }
     }
+    rn_md_destroy(c_md);
     dnnl_primitive_desc_destroy(fwd);
     return rc;
 }
@@ -102,18 +104,19 @@ static void bn_backward(rn_exec *ex, int k) {
     bn_impl *b = ex->impl[k];
     rn_act *x = rn_act_of(ex, op->in[0]);
     // An input that needs no gradient (the data) still gets one from oneDNN: into the scratch.
-    dnnl_memory_t dx = x->needs_grad ? rn_exec_grad_begin(ex, op->in[0]) : rn_exec_memory(ex, &x->md, ex->scratch);
+    dnnl_memory_t dx = x->needs_grad ? rn_exec_grad_begin(ex, op->in[0]) : rn_exec_memory(ex, x->md, ex->scratch);
     dnnl_exec_arg_t args[10] = {{DNNL_ARG_SRC, x->mem},
                                 {DNNL_ARG_DIFF_DST, rn_act_of(ex, op->out)->dmem},
                                 {DNNL_ARG_SCALE, b->scale},
-                                {DNNL_ARG_SHIFT, b->shift},
                                 {DNNL_ARG_MEAN, b->mean},
                                 {DNNL_ARG_VARIANCE, b->var},
                                 {DNNL_ARG_DIFF_SRC, dx},
                                 {DNNL_ARG_DIFF_SCALE, b->dscale},
-                                {DNNL_ARG_DIFF_SHIFT, b->dshift},
-                                {DNNL_ARG_WORKSPACE, b->ws}};
-    rn_exec_run(ex, b->bwd, b->ws ? 10 : 9, args);
+                                {DNNL_ARG_DIFF_SHIFT, b->dshift}};
+    int n = 8;
+    if (b->ws) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_WORKSPACE, b->ws};
+    if (b->bwd_shift) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SHIFT, b->shift};
+    rn_exec_run(ex, b->bwd, n, args);
     if (x->needs_grad) rn_exec_grad_end(ex, op->in[0], dx);
     else dnnl_memory_destroy(dx);
 }

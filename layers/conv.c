@@ -18,10 +18,10 @@ static void conv_geometry(const rn_conv_attr *a, int64_t *s, int64_t *pl, int64_
     pr[0] = a->pb, pr[1] = a->pr;
 }
 
-static int conv_compile(rn_exec *ex, int k, rn_err *err) {
+// The primitives for the descriptors of conv_compile; the caller frees the descriptors.
+static int conv_prims(rn_exec *ex, int k, rn_cmd w_any, rn_cmd b_md, rn_cmd y_any, rn_err *err) {
     const rn_op *op = &ex->g->ops[k];
-    conv_impl *c = rn_calloc(1, sizeof *c);
-    ex->impl[k] = c;
+    conv_impl *c = ex->impl[k];
     rn_tensor *w = &ex->g->tensors[op->in[1]];
     rn_tensor *b = op->n_in > 2 ? &ex->g->tensors[op->in[2]] : NULL;
     rn_act *x = rn_act_of(ex, op->in[0]);
@@ -30,10 +30,6 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
     conv_geometry(&op->a.conv, s, pl, pr);
 
     int bn = ex->fold_bn[k];
-    dnnl_memory_desc_t w_any, b_md, y_any;
-    rn_dnn_md(&w_any, 4, w->dims, dnnl_format_tag_any);
-    rn_dnn_md(&b_md, 1, w->dims, dnnl_x);
-    rn_dnn_md(&y_any, 4, y->dims, dnnl_format_tag_any);
     int has_bias = b || bn >= 0;
 
     // Winograd where asked for and offered (3x3, stride 1); each primitive falls back to direct.
@@ -41,17 +37,17 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
     int wino = ex->opts.winograd && a->kh == 3 && a->kw == 3 && a->sh == 1 && a->sw == 1;
     rn_pd fwd;
     int relu = bn >= 0 && ex->fuse_relu[bn];
-    dnnl_status_t st = rn_dnn_conv_fwd(&fwd, ex->eng, ex->opts.training, &x->md, &w_any, has_bias ? &b_md : NULL,
-                                       &y_any, s, pl, pr, relu, wino);
-    if (st == dnnl_success && wino && rn_dnn_query(fwd, dnnl_query_weights_md, 0)->format_kind != dnnl_blocked) {
+    dnnl_status_t st = rn_dnn_conv_fwd(&fwd, ex->eng, ex->opts.training, x->md, w_any, has_bias ? b_md : NULL, y_any, s,
+                                       pl, pr, relu, wino);
+    if (st == dnnl_success && wino && !rn_md_is_blocked(rn_dnn_query(fwd, dnnl_query_weights_md, 0))) {
         // Inference Winograd keeps pre-transformed weights in an opaque format: use direct there.
         dnnl_primitive_desc_destroy(fwd);
         st = dnnl_unimplemented;
     }
     if (st != dnnl_success && wino) {
         wino = 0;
-        st = rn_dnn_conv_fwd(&fwd, ex->eng, ex->opts.training, &x->md, &w_any, has_bias ? &b_md : NULL, &y_any, s,
-                             pl, pr, relu, 0);
+        st = rn_dnn_conv_fwd(&fwd, ex->eng, ex->opts.training, x->md, w_any, has_bias ? b_md : NULL, y_any, s, pl, pr,
+                             relu, 0);
     }
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a convolution", st);
     c->p.fwd = rn_exec_primitive(fwd);
@@ -64,27 +60,40 @@ static int conv_compile(rn_exec *ex, int k, rn_err *err) {
         if (!rc) rn_weights_fold_bn(ex, c->p.w_fwd, ex->g->tensors[bop->in[1]].data, ex->g->tensors[bop->in[4]].data,
                                     bop->a.bn.epsilon);
         c->fold_bias = rn_malloc((size_t)w->dims[0] * sizeof(float));
-        c->p.bias = rn_exec_memory(ex, &b_md, c->fold_bias);
-    } else if (b) c->p.bias = rn_exec_memory(ex, &b_md, b->data);
+        c->p.bias = rn_exec_memory(ex, b_md, c->fold_bias);
+    } else if (b) c->p.bias = rn_exec_memory(ex, b_md, b->data);
 
     if (!rc && x->needs_grad) {
         // d(input) in the input's own layout, so gradients meet activations without reorders.
         rn_pd bd = NULL;
-        st = rn_dnn_conv_bwd_data(&bd, ex->eng, &x->md, &w_any, &y->md, s, pl, pr, fwd, wino);
-        if (st != dnnl_success && wino) st = rn_dnn_conv_bwd_data(&bd, ex->eng, &x->md, &w_any, &y->md, s, pl, pr, fwd, 0);
+        st = rn_dnn_conv_bwd_data(&bd, ex->eng, x->md, w_any, y->md, s, pl, pr, fwd, wino);
+        if (st != dnnl_success && wino) st = rn_dnn_conv_bwd_data(&bd, ex->eng, x->md, w_any, y->md, s, pl, pr, fwd, 0);
         rc = rn_weighted_adopt(ex, k, st, bd, "a convolution backward-data", &c->p.bwd_data, &c->p.w_bwd_data, 4,
                                w->dims, w->data, dnnl_query_weights_md, RN_W_BACKWARD_DATA, err);
     }
     if (!rc && ex->opts.training && w->trainable) {
         rn_pd bw = NULL;
-        st = rn_dnn_conv_bwd_weights(&bw, ex->eng, &x->md, &w_any, b ? &b_md : NULL, &y->md, s, pl, pr, fwd, wino);
+        st = rn_dnn_conv_bwd_weights(&bw, ex->eng, x->md, w_any, b ? b_md : NULL, y->md, s, pl, pr, fwd, wino);
         if (st != dnnl_success && wino)
-            st = rn_dnn_conv_bwd_weights(&bw, ex->eng, &x->md, &w_any, b ? &b_md : NULL, &y->md, s, pl, pr, fwd, 0);
+            st = rn_dnn_conv_bwd_weights(&bw, ex->eng, x->md, w_any, b ? b_md : NULL, y->md, s, pl, pr, fwd, 0);
         rc = rn_weighted_adopt(ex, k, st, bw, "a convolution backward-weights", &c->p.bwd_weights, &c->p.dw, 4, w->dims,
                                w->grad, dnnl_query_diff_weights_md, RN_W_GRADIENT, err);
-        if (!rc && b) c->p.dbias = rn_exec_memory(ex, &b_md, b->grad);
+        if (!rc && b) c->p.dbias = rn_exec_memory(ex, b_md, b->grad);
     }
     dnnl_primitive_desc_destroy(fwd);
+    return rc;
+}
+
+static int conv_compile(rn_exec *ex, int k, rn_err *err) {
+    const rn_op *op = &ex->g->ops[k];
+    ex->impl[k] = rn_calloc(1, sizeof(conv_impl));
+    const int64_t *wd = ex->g->tensors[op->in[1]].dims;
+    rn_md w_any = rn_md_create(4, wd, dnnl_format_tag_any), b_md = rn_md_create(1, wd, dnnl_x),
+          y_any = rn_md_create(4, ex->act[op->out].dims, dnnl_format_tag_any);
+    int rc = conv_prims(ex, k, w_any, b_md, y_any, err);
+    rn_md_destroy(w_any);
+    rn_md_destroy(b_md);
+    rn_md_destroy(y_any);
     return rc;
 }
 

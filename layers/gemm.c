@@ -7,43 +7,51 @@
 
 typedef rn_weighted gemm_impl;
 
-static int gemm_compile(rn_exec *ex, int k, rn_err *err) {
+// The primitives for the descriptors of gemm_compile; the caller frees the descriptors.
+static int gemm_prims(rn_exec *ex, int k, rn_cmd w_any, rn_cmd b_md, rn_cmd y_md, rn_err *err) {
     const rn_op *op = &ex->g->ops[k];
-    gemm_impl *c = rn_calloc(1, sizeof *c);
-    ex->impl[k] = c;
+    gemm_impl *c = ex->impl[k];
     rn_tensor *w = &ex->g->tensors[op->in[1]], *b = &ex->g->tensors[op->in[2]];
     rn_act *x = rn_act_of(ex, op->in[0]);
-    rn_act *y = &ex->act[op->out];
-    int nd = x->md.ndims;
+    int nd = rn_md_ndims(x->md);
     int64_t wdims[4] = {w->dims[0], w->dims[1], 1, 1};
-    dnnl_memory_desc_t w_any, b_md, y_md;
-    rn_dnn_md(&w_any, nd, wdims, dnnl_format_tag_any);
-    rn_dnn_md(&b_md, 1, b->dims, dnnl_x);
-    rn_dnn_md(&y_md, 2, y->dims, dnnl_nc);
-
     rn_pd fwd;
-    dnnl_status_t st = rn_dnn_ip_fwd(&fwd, ex->eng, ex->opts.training, &x->md, &w_any, &b_md, &y_md);
+    dnnl_status_t st = rn_dnn_ip_fwd(&fwd, ex->eng, ex->opts.training, x->md, w_any, b_md, y_md);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "an inner product", st);
     c->fwd = rn_exec_primitive(fwd);
     rn_exec_note_impl(ex, k, fwd);
-    rn_exec_define_output(ex, op, &y_md);
-    c->bias = rn_exec_memory(ex, &b_md, b->data);
+    rn_exec_define_output(ex, op, y_md);
+    c->bias = rn_exec_memory(ex, b_md, b->data);
     c->w_fwd = rn_exec_weights(ex, nd, wdims, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0), RN_W_FORWARD, err);
     int rc = c->w_fwd ? 0 : -1;
     if (!rc && x->needs_grad) {
         rn_pd bd = NULL;
-        st = rn_dnn_ip_bwd_data(&bd, ex->eng, &x->md, &w_any, &y_md, fwd);
+        st = rn_dnn_ip_bwd_data(&bd, ex->eng, x->md, w_any, y_md, fwd);
         rc = rn_weighted_adopt(ex, k, st, bd, "an inner product backward-data", &c->bwd_data, &c->w_bwd_data, nd, wdims,
                                w->data, dnnl_query_weights_md, RN_W_BACKWARD_DATA, err);
     }
     if (!rc && ex->opts.training && w->trainable) {
         rn_pd bw = NULL;
-        st = rn_dnn_ip_bwd_weights(&bw, ex->eng, &x->md, &w_any, &b_md, &y_md, fwd);
+        st = rn_dnn_ip_bwd_weights(&bw, ex->eng, x->md, w_any, b_md, y_md, fwd);
         rc = rn_weighted_adopt(ex, k, st, bw, "an inner product backward-weights", &c->bwd_weights, &c->dw, nd, wdims,
                                w->grad, dnnl_query_diff_weights_md, RN_W_GRADIENT, err);
-        if (!rc) c->dbias = rn_exec_memory(ex, &b_md, b->grad);
+        if (!rc) c->dbias = rn_exec_memory(ex, b_md, b->grad);
     }
     dnnl_primitive_desc_destroy(fwd);
+    return rc;
+}
+
+static int gemm_compile(rn_exec *ex, int k, rn_err *err) {
+    const rn_op *op = &ex->g->ops[k];
+    ex->impl[k] = rn_calloc(1, sizeof(gemm_impl));
+    rn_tensor *w = &ex->g->tensors[op->in[1]], *b = &ex->g->tensors[op->in[2]];
+    int64_t wdims[4] = {w->dims[0], w->dims[1], 1, 1};
+    rn_md w_any = rn_md_create(rn_md_ndims(rn_act_of(ex, op->in[0])->md), wdims, dnnl_format_tag_any);
+    rn_md b_md = rn_md_create(1, b->dims, dnnl_x), y_md = rn_md_create(2, ex->act[op->out].dims, dnnl_nc);
+    int rc = gemm_prims(ex, k, w_any, b_md, y_md, err);
+    rn_md_destroy(w_any);
+    rn_md_destroy(b_md);
+    rn_md_destroy(y_md);
     return rc;
 }
 

@@ -22,7 +22,7 @@
 typedef struct rn_act {
     int ndim;
     int64_t dims[RN_MAX_DIMS];
-    dnnl_memory_desc_t md;  // layout chosen by the producer (the consumer's diff uses the same)
+    rn_md md;               // layout chosen by the producer (the consumer's diff uses the same); owned
     dnnl_memory_t mem;      // wraps the data buffer
     dnnl_memory_t dmem;     // wraps the gradient buffer; NULL when no gradient is needed
     float *buf, *diff;      // both from ex->buffers (shared by liveness); the graph input's buf is its own
@@ -63,8 +63,8 @@ void rn_exec_note_impl(rn_exec *ex, int k, rn_pd pd);
 
 // The activation for tensor t, following aliases.
 rn_act *rn_act_of(rn_exec *ex, int t);
-// Sets the output tensor's layout and allocates its buffers (called from each layer's compile).
-void rn_exec_define_output(rn_exec *ex, const rn_op *op, const dnnl_memory_desc_t *md);
+// Sets the output tensor's layout (a copy of md) and sizes its buffers (called from each layer's compile).
+void rn_exec_define_output(rn_exec *ex, const rn_op *op, rn_cmd md);
 // Makes op's output share its input's buffers (Flatten, a Relu fused into the BN before it).
 void rn_exec_alias_output(rn_exec *ex, const rn_op *op, int onto);
 
@@ -79,7 +79,7 @@ void rn_exec_run(rn_exec *ex, dnnl_primitive_t p, int nargs, const dnnl_exec_arg
 // Creates a primitive from a pd; aborts on failure.
 dnnl_primitive_t rn_exec_primitive(rn_pd pd);
 // Memory object over `ptr` (NULL: allocated and owned by oneDNN).
-dnnl_memory_t rn_exec_memory(rn_exec *ex, const dnnl_memory_desc_t *md, void *ptr);
+dnnl_memory_t rn_exec_memory(rn_exec *ex, rn_cmd md, void *ptr);
 // Fails with a message naming the op, the primitive and the oneDNN status.
 int rn_exec_dnnl_fail(rn_err *err, const rn_op *op, const char *what, dnnl_status_t st);
 
@@ -88,7 +88,7 @@ int rn_exec_dnnl_fail(rn_err *err, const rn_op *op, const char *what, dnnl_statu
 // the graph's plain gradient after every backward. The executor owns and frees them.
 typedef enum rn_weights_phase { RN_W_FORWARD, RN_W_BACKWARD_DATA, RN_W_GRADIENT } rn_weights_phase;
 typedef struct rn_weights rn_weights;
-rn_weights *rn_exec_weights(rn_exec *ex, int ndim, const int64_t *dims, float *plain, const dnnl_memory_desc_t *want,
+rn_weights *rn_exec_weights(rn_exec *ex, int ndim, const int64_t *dims, float *plain, rn_cmd want,
                             rn_weights_phase phase, rn_err *err);
 // Forward weights scaled per output channel by gamma / sqrt(var + eps) (a folded BatchNormalization).
 void rn_weights_fold_bn(rn_exec *ex, rn_weights *w, const float *gamma, const float *var, float eps);

@@ -33,21 +33,21 @@ static int pool_compile(rn_exec *ex, int k, rn_err *err) {
     dnnl_alg_kind_t alg;
     int64_t kk[2], s[2], pl[2], pr[2];
     pool_geometry(ex, op, &alg, kk, s, pl, pr);
-    dnnl_memory_desc_t y_any;
-    rn_dnn_md(&y_any, 4, ex->act[op->out].dims, dnnl_format_tag_any);
+    rn_md y_any = rn_md_create(4, ex->act[op->out].dims, dnnl_format_tag_any);
     rn_pd fwd;
-    dnnl_status_t st = rn_dnn_pool_fwd(&fwd, ex->eng, ex->opts.training, alg, &x->md, &y_any, kk, s, pl, pr);
+    dnnl_status_t st = rn_dnn_pool_fwd(&fwd, ex->eng, ex->opts.training, alg, x->md, y_any, kk, s, pl, pr);
+    rn_md_destroy(y_any);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a pooling", st);
     p->fwd = rn_exec_primitive(fwd);
     rn_exec_note_impl(ex, k, fwd);
     rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0));
-    const dnnl_memory_desc_t *ws = rn_dnn_query(fwd, dnnl_query_workspace_md, 0);
-    if (ex->opts.training && ws && ws->ndims > 0) p->ws = rn_exec_memory(ex, ws, NULL);
+    rn_cmd ws = rn_dnn_query(fwd, dnnl_query_workspace_md, 0);
+    if (ex->opts.training && rn_md_ndims(ws) > 0) p->ws = rn_exec_memory(ex, ws, NULL);
     int rc = 0;
     rn_act *y = &ex->act[op->out];
     if (y->needs_grad && x->needs_grad) {
         rn_pd bwd;
-        st = rn_dnn_pool_bwd(&bwd, ex->eng, alg, &x->md, &y->md, kk, s, pl, pr, fwd);
+        st = rn_dnn_pool_bwd(&bwd, ex->eng, alg, x->md, y->md, kk, s, pl, pr, fwd);
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a pooling backward", st);
         else {
             p->bwd = rn_exec_primitive(bwd);

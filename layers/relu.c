@@ -15,7 +15,7 @@ static int relu_compile(rn_exec *ex, int k, rn_err *err) {
     ex->impl[k] = r;
     rn_act *x = rn_act_of(ex, op->in[0]);
     rn_pd fwd;
-    dnnl_status_t st = rn_dnn_relu_fwd(&fwd, ex->eng, ex->opts.training, &x->md);
+    dnnl_status_t st = rn_dnn_relu_fwd(&fwd, ex->eng, ex->opts.training, x->md);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a relu", st);
     r->fwd = rn_exec_primitive(fwd);
     rn_exec_note_impl(ex, k, fwd);
@@ -24,7 +24,7 @@ static int relu_compile(rn_exec *ex, int k, rn_err *err) {
     rn_act *y = &ex->act[op->out];
     if (y->needs_grad) {
         rn_pd bwd;
-        st = rn_dnn_relu_bwd(&bwd, ex->eng, &x->md, &y->md, fwd);
+        st = rn_dnn_relu_bwd(&bwd, ex->eng, x->md, y->md, fwd);
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a relu backward", st);
         else {
             r->bwd = rn_exec_primitive(bwd);

@@ -38,7 +38,7 @@ dnnl_primitive_t rn_exec_primitive(rn_pd pd) {
     return p;
 }
 
-dnnl_memory_t rn_exec_memory(rn_exec *ex, const dnnl_memory_desc_t *md, void *ptr) {
+dnnl_memory_t rn_exec_memory(rn_exec *ex, rn_cmd md, void *ptr) {
     dnnl_memory_t m = NULL;
     dnnl_status_t st = dnnl_memory_create(&m, md, ex->eng, ptr ? ptr : DNNL_MEMORY_ALLOCATE);
     if (st != dnnl_success) {
@@ -53,11 +53,12 @@ int rn_exec_dnnl_fail(rn_err *err, const rn_op *op, const char *what, dnnl_statu
                    rn_op_type_name(op->type), what, (int)st);
 }
 
-void rn_exec_define_output(rn_exec *ex, const rn_op *op, const dnnl_memory_desc_t *md) {
+void rn_exec_define_output(rn_exec *ex, const rn_op *op, rn_cmd md) {
     rn_act *a = &ex->act[op->out];
-    a->md = *md;
+    RN_CHECK(!a->md);
+    a->md = rn_md_copy(md);
     a->defined = 1;
-    size_t bytes = dnnl_memory_desc_get_size(md);
+    size_t bytes = rn_md_bytes(md);
     if (bytes > ex->scratch_bytes) ex->scratch_bytes = bytes;
 }
 
@@ -74,7 +75,7 @@ dnnl_memory_t rn_exec_grad_begin(rn_exec *ex, int t) {
     rn_act *a = rn_act_of(ex, t);
     RN_CHECK(a->dmem);
     if (!a->diff_written) return a->dmem;
-    return rn_exec_memory(ex, &a->md, ex->scratch);
+    return rn_exec_memory(ex, a->md, ex->scratch);
 }
 
 void rn_exec_grad_end(rn_exec *ex, int t, dnnl_memory_t m) {
@@ -82,7 +83,7 @@ void rn_exec_grad_end(rn_exec *ex, int t, dnnl_memory_t m) {
     if (m != a->dmem) {
         dnnl_memory_destroy(m);
         // A second consumer's gradient: sum it into the first (branch point of a residual block).
-        size_t n = dnnl_memory_desc_get_size(&a->md) / sizeof(float);
+        size_t n = rn_md_bytes(a->md) / sizeof(float);
         float *d = a->diff;
         const float *s = ex->scratch;
 #pragma omp parallel for schedule(static)
@@ -199,6 +200,7 @@ static void release_all(rn_exec *ex) {
     if (ex->act)
         for (int i = 0; i < g->n_tensors; i++) {
             rn_act *a = &ex->act[i];
+            rn_md_destroy(a->md);
             if (a->alias >= 0) continue;
             if (a->mem) dnnl_memory_destroy(a->mem);
             if (a->dmem) dnnl_memory_destroy(a->dmem);
@@ -210,7 +212,7 @@ static void release_all(rn_exec *ex) {
 
 static void bind_act(rn_exec *ex, rn_act *a, void *buf) {
     a->buf = buf;
-    a->mem = rn_exec_memory(ex, &a->md, buf);
+    a->mem = rn_exec_memory(ex, a->md, buf);
 }
 
 // Activation and gradient buffers as src/exec_plan.c plans them (the memory estimate adds up the
@@ -221,7 +223,7 @@ static int allocate_buffers(rn_exec *ex, rn_err *err) {
     int *act = rn_malloc((size_t)g->n_tensors * sizeof *act), *diff = rn_malloc((size_t)g->n_tensors * sizeof *diff);
     for (int t = 0; t < g->n_tensors; t++) {
         rn_act *a = &ex->act[t];
-        if (a->alias < 0 && (a->defined || t == g->input)) bytes[t] = dnnl_memory_desc_get_size(&a->md);
+        if (a->alias < 0 && (a->defined || t == g->input)) bytes[t] = rn_md_bytes(a->md);
     }
     rn_buf_plan pa = {0}, pd = {0};
     rn_plan_acts(ex, bytes, act, &pa);
@@ -242,7 +244,7 @@ static int allocate_buffers(rn_exec *ex, rn_err *err) {
         if (act[t] >= 0) bind_act(ex, a, ex->buffers[act[t]]);
         if (ex->opts.training && diff[t] >= 0) {
             a->diff = ex->buffers[pa.n + diff[t]];
-            a->dmem = rn_exec_memory(ex, &a->md, a->diff);
+            a->dmem = rn_exec_memory(ex, a->md, a->diff);
         }
     }
     rn_buf_plan_free(&pa);
@@ -281,14 +283,14 @@ int rn_exec_create(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_ex
     // The graph input crosses from plain NCHW once; everything after takes oneDNN's layouts.
     rn_act *in = &ex->act[g->input];
     dnnl_format_tag_t tag = ex->opts.input_blocked ? dnnl_nChw16c : dnnl_nchw;
-    rn_dnn_md(&in->md, 4, in->dims, tag);
-    size_t bytes = dnnl_memory_desc_get_size(&in->md);
+    in->md = rn_md_create(4, in->dims, tag);
+    size_t bytes = rn_md_bytes(in->md);
     in->buf = rn_try_calloc_aligned(bytes);
     if (!in->buf) {
         rn_exec_destroy(ex);
         return rn_alloc_fail(err, "the executor's input buffer", bytes);
     }
-    in->mem = rn_exec_memory(ex, &in->md, in->buf);
+    in->mem = rn_exec_memory(ex, in->md, in->buf);
     ex->scratch_bytes = bytes;
     for (int k = 0; k < g->n_ops; k++) {
         const rn_layer *L = rn_layer_for(g->ops[k].type);
@@ -332,23 +334,21 @@ void rn_exec_destroy(rn_exec *ex) {
 }
 
 // Copies between a plain buffer and an activation's layout (reorder when they differ).
-static void transfer(rn_exec *ex, const dnnl_memory_desc_t *md, void *act_buf, float *plain, int to_plain) {
+static void transfer(rn_exec *ex, rn_cmd md, void *act_buf, float *plain, int to_plain) {
     int64_t dims[RN_MAX_DIMS];
-    int nd = md->ndims;
-    for (int i = 0; i < nd; i++) dims[i] = md->dims[i];
-    static const dnnl_format_tag_t tags[5] = {dnnl_format_tag_undef, dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd};
-    dnnl_memory_desc_t pmd;
-    rn_dnn_md(&pmd, nd, dims, tags[nd]);
-    if (dnnl_memory_desc_equal(&pmd, md)) {
-        size_t bytes = dnnl_memory_desc_get_size(md);
+    int nd = rn_md_dims(md, dims);
+    rn_md pmd = rn_md_plain(nd, dims);
+    if (rn_md_equal(pmd, md)) {
+        size_t bytes = rn_md_bytes(md);
         if (to_plain) memcpy(plain, act_buf, bytes);
         else memcpy(act_buf, plain, bytes);
+        rn_md_destroy(pmd);
         return;
     }
-    dnnl_memory_t pm = rn_exec_memory(ex, &pmd, plain), am = rn_exec_memory(ex, md, act_buf);
+    dnnl_memory_t pm = rn_exec_memory(ex, pmd, plain), am = rn_exec_memory(ex, md, act_buf);
     rn_pd pd;
-    RN_CHECK(to_plain ? rn_dnn_reorder(&pd, ex->eng, md, &pmd) == dnnl_success
-                      : rn_dnn_reorder(&pd, ex->eng, &pmd, md) == dnnl_success);
+    RN_CHECK(to_plain ? rn_dnn_reorder(&pd, ex->eng, md, pmd) == dnnl_success
+                      : rn_dnn_reorder(&pd, ex->eng, pmd, md) == dnnl_success);
     dnnl_primitive_t p = rn_exec_primitive(pd);
     dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, to_plain ? am : pm}, {DNNL_ARG_TO, to_plain ? pm : am}};
     rn_exec_run(ex, p, 2, args);
@@ -357,11 +357,12 @@ static void transfer(rn_exec *ex, const dnnl_memory_desc_t *md, void *act_buf, f
     dnnl_primitive_desc_destroy(pd);
     dnnl_memory_destroy(pm);
     dnnl_memory_destroy(am);
+    rn_md_destroy(pmd);
 }
 
 void rn_exec_set_input(rn_exec *ex, const float *nchw) {
     rn_act *a = &ex->act[ex->g->input];
-    transfer(ex, &a->md, a->buf, (float *)nchw, 0);
+    transfer(ex, a->md, a->buf, (float *)nchw, 0);
 }
 
 void rn_exec_forward(rn_exec *ex) {
@@ -387,7 +388,7 @@ void rn_exec_backward(rn_exec *ex, const float *dout) {
     for (int i = 0; i < g->n_tensors; i++) ex->act[i].diff_written = 0;
     rn_act *o = rn_act_of(ex, g->output);
     if (!o->needs_grad) return;
-    transfer(ex, &o->md, o->diff, (float *)dout, 0);
+    transfer(ex, o->md, o->diff, (float *)dout, 0);
     o->diff_written = 1;
     if (ex->version[1] != g->version) {
         rn_exec_weights_run(ex, RN_W_BACKWARD_DATA);
@@ -408,13 +409,13 @@ void rn_exec_backward(rn_exec *ex, const float *dout) {
 
 void rn_exec_read_act(rn_exec *ex, int t, float *out) {
     rn_act *a = rn_act_of(ex, t);
-    transfer(ex, &a->md, a->buf, out, 1);
+    transfer(ex, a->md, a->buf, out, 1);
 }
 
 void rn_exec_read_grad(rn_exec *ex, int t, float *out) {
     rn_act *a = rn_act_of(ex, t);
     RN_CHECK(a->diff);
-    transfer(ex, &a->md, a->diff, out, 1);
+    transfer(ex, a->md, a->diff, out, 1);
 }
 
 int rn_exec_needs_grad(const rn_exec *ex, int t) { return ex->act[t].needs_grad; }
@@ -437,5 +438,5 @@ void rn_exec_profile_reset(rn_exec *ex) {
 
 size_t rn_exec_act_bytes(const rn_exec *ex) {
     const rn_act *in = &ex->act[ex->g->input];
-    return dnnl_memory_desc_get_size(&in->md) + ex->pool_bytes + ex->scratch_bytes;
+    return rn_md_bytes(in->md) + ex->pool_bytes + ex->scratch_bytes;
 }

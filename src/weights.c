@@ -22,50 +22,55 @@ struct rn_weights {
     float eps;
 };
 
-// Offset contribution of index i along dimension d of a blocked descriptor.
-static int64_t term(const dnnl_memory_desc_t *md, int d, int64_t i) {
-    const dnnl_blocking_desc_t *b = &md->format_desc.blocking;
+// Offset contribution of index i along dimension d of a blocked layout.
+static int64_t term(const rn_blocking *b, int d, int64_t i) {
     int64_t blk = 1;
-    for (int k = 0; k < b->inner_nblks; k++)
-        if (b->inner_idxs[k] == d) blk *= b->inner_blks[k];
+    for (int k = 0; k < b->nblks; k++)
+        if (b->idxs[k] == d) blk *= b->blks[k];
     int64_t off = (i / blk) * b->strides[d], rem = i % blk, stride = 1;
-    for (int k = b->inner_nblks - 1; k >= 0; k--) {
-        if (b->inner_idxs[k] == d) {
-            off += (rem % b->inner_blks[k]) * stride;
-            rem /= b->inner_blks[k];
+    for (int k = b->nblks - 1; k >= 0; k--) {
+        if (b->idxs[k] == d) {
+            off += (rem % b->blks[k]) * stride;
+            rem /= b->blks[k];
         }
-        stride *= b->inner_blks[k];
+        stride *= b->blks[k];
     }
     return off;
 }
 
-rn_weights *rn_exec_weights(rn_exec *ex, int ndim, const int64_t *dims, float *plain, const dnnl_memory_desc_t *want,
+// The per-dimension offset tables of w's blocked layout b.
+static void make_tables(rn_weights *w, const rn_blocking *b) {
+    for (int d = 0; d < w->ndim; d++) {
+        w->tab[d] = rn_malloc((size_t)w->dims[d] * sizeof(int64_t));
+        for (int64_t i = 0; i < w->dims[d]; i++) w->tab[d][i] = term(b, d, i);
+    }
+}
+
+rn_weights *rn_exec_weights(rn_exec *ex, int ndim, const int64_t *dims, float *plain, rn_cmd want,
                             rn_weights_phase phase, rn_err *err) {
-    static const dnnl_format_tag_t tags[5] = {dnnl_format_tag_undef, dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd};
     rn_weights *w = rn_calloc(1, sizeof *w);
     w->phase = phase;
     w->ndim = ndim;
     memcpy(w->dims, dims, (size_t)ndim * sizeof *dims);
     w->plain = plain;
-    dnnl_memory_desc_t pmd;
-    rn_dnn_md(&pmd, ndim, dims, tags[ndim]);
-    if (dnnl_memory_desc_equal(&pmd, want)) {
-        w->mem = rn_exec_memory(ex, &pmd, plain);
+    rn_md pmd = rn_md_plain(ndim, dims);
+    if (rn_md_equal(pmd, want)) {
+        w->mem = rn_exec_memory(ex, pmd, plain);
     } else {
-        if (want->format_kind != dnnl_blocked || want->ndims != ndim || want->offset0 != 0) {
+        rn_blocking b;
+        if (rn_md_blocking(want, &b) || rn_md_ndims(want) != ndim || b.offset0 != 0) {
             free(w);
+            rn_md_destroy(pmd);
             rn_fail(err, "weights: oneDNN asked for a layout that is not a plain blocking");
             return NULL;
         }
-        size_t bytes = dnnl_memory_desc_get_size(want);
+        size_t bytes = rn_md_bytes(want);
         w->blocked = rn_malloc_aligned(bytes);
         memset(w->blocked, 0, bytes);  // padding (e.g. 3 input channels blocked by 16) stays zero
         w->mem = rn_exec_memory(ex, want, w->blocked);
-        for (int d = 0; d < ndim; d++) {
-            w->tab[d] = rn_malloc((size_t)dims[d] * sizeof(int64_t));
-            for (int64_t i = 0; i < dims[d]; i++) w->tab[d][i] = term(want, d, i);
-        }
+        make_tables(w, &b);
     }
+    rn_md_destroy(pmd);
     // Registered with the executor, which runs and frees it.
     ex->weights = rn_realloc(ex->weights, (size_t)(ex->n_weights + 1) * sizeof *ex->weights);
     ex->weights[ex->n_weights++] = w;
@@ -78,19 +83,16 @@ void rn_weights_fold_bn(rn_exec *ex, rn_weights *w, const float *gamma, const fl
     RN_CHECK(w->phase == RN_W_FORWARD);
     if (!w->blocked) {
         // The primitive takes the plain layout: scaling still needs a copy of our own.
-        dnnl_memory_desc_t md;
-        const dnnl_memory_desc_t *pmd = NULL;
-        dnnl_memory_get_memory_desc(w->mem, &pmd);
-        md = *pmd;
-        size_t bytes = dnnl_memory_desc_get_size(&md);
+        rn_md md = rn_md_plain(w->ndim, w->dims);
+        rn_blocking b;
+        RN_CHECK(rn_md_blocking(md, &b) == 0);
+        size_t bytes = rn_md_bytes(md);
         w->blocked = rn_malloc_aligned(bytes);
         memset(w->blocked, 0, bytes);
         dnnl_memory_destroy(w->mem);
-        w->mem = rn_exec_memory(ex, &md, w->blocked);
-        for (int d = 0; d < w->ndim; d++) {
-            w->tab[d] = rn_malloc((size_t)w->dims[d] * sizeof(int64_t));
-            for (int64_t i = 0; i < w->dims[d]; i++) w->tab[d][i] = term(&md, d, i);
-        }
+        w->mem = rn_exec_memory(ex, md, w->blocked);
+        make_tables(w, &b);
+        rn_md_destroy(md);
     }
     w->gamma = gamma;
     w->var = var;
