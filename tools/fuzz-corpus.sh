@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the seed corpora of tests/fuzz/corpus/ (docs/RELIABILITY.md): tiny models from our own
 # exporter and checkpoint writer, libjpeg-turbo JPEGs and dataset scripts (tests/fuzz/make_corpus.c),
-# and config seeds copied from configs/ plus a few written here.
+# and config seeds copied from configs/ plus a few written here; and the crafted regression inputs
+# of tests/fuzz/regress/ (tests/fuzz/make_regress.c; the crash-* files the fuzzer found stay as they are).
 #   bash tools/fuzz-corpus.sh        (BUILD_DIR overrides ./build; builds fuzz_make_corpus there)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,6 +13,7 @@ cmake --build "$build" -j"$(nproc)" --target fuzz_make_corpus
 for h in onnx checkpoint jpeg dataset config; do rm -rf "${corpus:?}/$h"; done
 mkdir -p "$corpus/config"
 "$build/tests/fuzz/fuzz_make_corpus" "$corpus"
+"$build/tests/fuzz/fuzz_make_corpus" --regress "$root/tests/fuzz/regress"
 
 c=$corpus/config
 cp "$root/configs/fashion-mnist-resnet18v2.ini" "$c/fashion-mnist-resnet18v2.ini"

@@ -2,7 +2,8 @@
 // OUT/<harness>/, deterministically: the same build writes the same bytes. tools/fuzz-corpus.sh
 // runs it and adds the config seeds (copies of configs/*.ini).
 //
-//     fuzz_make_corpus OUT
+//     fuzz_make_corpus OUT              the seed corpora
+//     fuzz_make_corpus --regress OUT    crafted regression inputs (make_regress.c)
 //
 // Models are tiny ResNets (a few KB) built by src/resnet.c and written by our own exporter and
 // checkpoint writer, with non-trivial weights; JPEGs are small gradients written by libjpeg-turbo
@@ -19,13 +20,19 @@
 
 static const char *out_dir;
 
-static void put(const char *harness, const char *name, const void *data, size_t len) {
+void fuzz_make_regress(const char *dir);  // make_regress.c
+
+void fuzz_put(const char *dir, const char *harness, const char *name, const void *data, size_t len) {
     char p[1024];
-    snprintf(p, sizeof p, "%s/%s", out_dir, harness);
+    snprintf(p, sizeof p, "%s/%s", dir, harness);
     if (mkdir(p, 0755) != 0 && errno != EEXIST) FUZZ_ASSERT(0, "mkdir %s: %s", p, strerror(errno));
-    snprintf(p, sizeof p, "%s/%s/%s", out_dir, harness, name);
+    snprintf(p, sizeof p, "%s/%s/%s", dir, harness, name);
     FILE *f = fopen(p, "wb");
     FUZZ_ASSERT(f && fwrite(data, 1, len, f) == len && fclose(f) == 0, "cannot write %s", p);
+}
+
+static void put(const char *harness, const char *name, const void *data, size_t len) {
+    fuzz_put(out_dir, harness, name, data, len);
 }
 
 static rn_model_opts small(int version, int bottleneck, int stem_small) {
@@ -116,8 +123,12 @@ static void datasets(void) {
 }
 
 int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--regress") == 0) {
+        fuzz_make_regress(argv[2]);
+        return 0;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: %s OUT\n", argv[0]);
+        fprintf(stderr, "usage: %s [--regress] OUT\n", argv[0]);
         return 2;
     }
     out_dir = argv[1];
