@@ -84,7 +84,7 @@ static int run_dir(const char *dir, int must_hold) {
         names[n++] = strdup(e->d_name);
     }
     closedir(d);
-    qsort(names, (size_t)n, sizeof *names, cmp);
+    if (n) qsort(names, (size_t)n, sizeof *names, cmp);
     for (int i = 0; i < n; i++) {
         char p[4096];
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
