@@ -16,6 +16,10 @@ harnesses=("$@")
 declare -A max_len=([config]=4096 [onnx]=32768 [checkpoint]=32768 [jpeg]=16384 [dataset]=2048)
 
 t0=$(date +%s)
+if ! echo '#include <omp.h>' | clang -fopenmp -x c -fsyntax-only - 2>/dev/null; then
+  echo "fuzz: clang finds no OpenMP (omp.h): install libomp-dev" >&2
+  exit 1
+fi
 # Coverage instrumentation (fuzzer-no-link) on every target, so libFuzzer sees the code under test.
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DRN_SANITIZE=ON -DRN_FUZZ=ON -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link -g" >/dev/null
