@@ -4,8 +4,9 @@
 # seed. Fails when any harness crashes, leaks, times out or runs out of memory, and prints the path of
 # the input that did it.
 #   bash tools/fuzz.sh [harness...]      (default: all; FUZZ_SECONDS=60 per harness, BUILD_DIR=./build-fuzz)
-# Inputs found on the way are kept in $BUILD_DIR/fuzz-work/<harness>; crash files in
-# $BUILD_DIR/fuzz-artifacts/<harness>/. A crash worth keeping goes to tests/fuzz/regress/<harness>/.
+# Inputs found on the way land in $BUILD_DIR/fuzz-work/<harness>, emptied at each run so CI starts from
+# the same corpus; FUZZ_WORK=DIR keeps them in DIR/<harness> across runs instead (long campaigns).
+# Crash files go to $BUILD_DIR/fuzz-artifacts/<harness>/; keep each in tests/fuzz/regress/<harness>/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-fuzz}
@@ -30,7 +31,8 @@ echo "fuzz: build took $(( $(date +%s) - t0 )) s"
 known=$(grep -v '^\s*#' "$root/tests/fuzz/regress/KNOWN" 2>/dev/null | awk 'NF {print $1}' || true)
 failed=()
 for h in "${harnesses[@]}"; do
-  work=$build/fuzz-work/$h seeds=$build/fuzz-seeds/$h art=$build/fuzz-artifacts/$h
+  work=${FUZZ_WORK:-$build/fuzz-work}/$h seeds=$build/fuzz-seeds/$h art=$build/fuzz-artifacts/$h
+  [ -n "${FUZZ_WORK:-}" ] || rm -rf "$work"
   rm -rf "$seeds" "$art" && mkdir -p "$work" "$seeds" "$art"
   cp "$root/tests/fuzz/corpus/$h"/* "$seeds"/
   for f in "$root/tests/fuzz/regress/$h"/*; do
