@@ -30,7 +30,10 @@ static void tiny_forward(const rn_graph *g) {
     double flops;
     rn_graph_stats(g, &trainable, &total, &tensors, &flops);
     const rn_tensor *in = &g->tensors[g->input];
-    if (flops > 2e6 || total > 100000 || in->ndim != 4 || in->dims[1] * in->dims[2] * in->dims[3] > 4096) return;
+    if (flops > 2e6 || total > 100000 || in->ndim != 4) return;
+    for (int k = 1; k < 4; k++)
+        if (in->dims[k] < 1 || in->dims[k] > 4096) return;
+    if (in->dims[1] * in->dims[2] * in->dims[3] > 4096) return;
     rn_ref *r = NULL;
     rn_err err;
     err.msg[0] = 0;
@@ -61,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_check_rc(rc, &err, "rn_ckpt_read");
     if (rc) return 0;
     (void)rn_ckpt_meta(c, "model.version");
-    (void)rn_ckpt_meta(c, "train.epoch");
+    (void)rn_ckpt_meta(c, "state.epoch");
 
     rn_graph *g = NULL;
     err.msg[0] = 0;
