@@ -51,6 +51,7 @@ static void copy_classes(rn_dataset *ds, const rn_dataset *like) {
 }
 
 #define RN_WARN_NAMED 10  // folders named in scan warnings; the rest are counted
+#define RN_LIST_MAX_CLASSES (1 << 20)  // labels of a list file: 0 .. this - 1
 
 // Warnings on stderr after a scan: folders not scanned, and class folders without images. An
 // empty class folder stays a class: class indices are positions in the sorted list of all
@@ -235,6 +236,13 @@ int rn_dataset_open_list(rn_dataset **out, const char *list_file, const char *ro
         if (*endp != 0 || endp == lab || errno || v < 0 || v > INT32_MAX) {
             bad = rn_fail(err, "%s:%ld: label '%s' is not a non-negative integer", list_file,
                           lineno, lab);
+            break;
+        }
+        // Every label up to the largest gets a class (name), so one huge label would allocate
+        // that many: bound it far above any real label set (ImageNet-21k has 21,841 classes).
+        if (v >= RN_LIST_MAX_CLASSES) {
+            bad = rn_fail(err, "%s:%ld: label %ld is too large (at most %d classes)", list_file, lineno, v,
+                          RN_LIST_MAX_CLASSES);
             break;
         }
         if (classes_like && v >= classes_like->n_classes) {

@@ -10,7 +10,9 @@ rn_test(test_export_fuzz SOURCES test_export_fuzz.c LIBS rn_onnx rn_model TIMEOU
 # The importer's tests again, compiled with AddressSanitizer and UBSan together with the code they
 # reach (ONNX reader/writer, generated protobuf-c code, graph, builder). libprotobuf-c itself is
 # Debian's uninstrumented build.
+# (In a -DRN_SANITIZE=ON build every test already is one: tools/test-sanitize.sh.)
 set_source_files_properties(${RN_ONNX_GEN_DIR}/export/onnx.pb-c.c PROPERTIES GENERATED TRUE)
+if(NOT RN_SANITIZE)
 foreach(t test_export_import test_export_fuzz)
   add_executable(${t}_asan ${t}.c ${RN_ONNX_SOURCES}
     ${PROJECT_SOURCE_DIR}/src/graph.c ${PROJECT_SOURCE_DIR}/src/op_contract.c ${PROJECT_SOURCE_DIR}/src/common.c ${PROJECT_SOURCE_DIR}/src/rng.c
@@ -26,6 +28,7 @@ foreach(t test_export_import test_export_fuzz)
   set_tests_properties(${t}_asan PROPERTIES TIMEOUT 300
                        ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1;UBSAN_OPTIONS=print_stacktrace=1")
 endforeach()
+endif()
 
 # Model generator for the comparisons with other runtimes.
 add_executable(test_export_model test_export_model.c)

@@ -8,7 +8,7 @@ pkgs=(build-essential cmake pkg-config
       libdnnl-dev ocl-icd-opencl-dev libturbojpeg0-dev libjpeg62-turbo-dev
       libprotobuf-c-dev protobuf-c-compiler
       libopenmpi-dev openmpi-bin zlib1g-dev
-      clang libclang-rt-dev
+      clang libclang-rt-dev libomp-dev
       dataset-fashion-mnist
       python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv)
 missing=()
