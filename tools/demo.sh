@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's demo command: installs what is missing, builds, turns Fashion-MNIST (Debian's
 # dataset-fashion-mnist) into class folders of JPEGs, trains ResNet-18 v2 on them and exports the
-# best weights to ONNX.  Run as root on Debian 12 from anywhere:  bash tools/demo.sh
+# best weights to ONNX.  Run as root on Debian 12 or 13 from anywhere:  bash tools/demo.sh
 # Results: runs/fashion-mnist-resnet18v2/{metrics.csv,metrics.svg,best.ckpt,last.ckpt,model.onnx}
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

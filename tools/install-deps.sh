@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package resnet.c needs to build, test and run its demo.
-# Idempotent: packages already present are skipped quickly. Run as root on Debian 12.
+# Idempotent: packages already present are skipped quickly. Run as root on Debian 12 or 13
+# (every name is the same on both; tools/clean-room.sh proves it on bare systems).
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       # Debian's oneDNN is built with its OpenCL runtime: its CMake config requires OpenCL's headers

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing (Debian packages), builds, runs every test.
-#   bash tools/test.sh            (as root on Debian 12; BUILD_DIR overrides ./build)
+#   bash tools/test.sh            (as root on Debian 12 or 13; BUILD_DIR overrides ./build)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
