@@ -13,6 +13,8 @@
 #include <turbojpeg.h>
 #include <unistd.h>
 
+#include "src/rng.h"
+
 // Creates a fresh folder /tmp/rn_test_<tag>_XXXXXX; aborts on failure (test setup, not input).
 static inline void tmp_dir(char *buf, size_t cap, const char *tag) {
     snprintf(buf, cap, "/tmp/rn_test_%s_XXXXXX", tag);
@@ -78,6 +80,27 @@ static inline void write_jpeg(const char *path, const uint8_t *px, int w, int h,
     unsigned long n = jpeg_encode(px, w, h, pf, quality, &j);
     write_bytes(path, j, n);
     tjFree(j);
+}
+
+// A 4-class dataset of 16x16 JPEGs in DIR/{train,val}/classC/NNNN.jpg (file names zero-padded to
+// `digits`): class c is a bright band over rows 4c .. 4c + 3 on noise (unchanged by a horizontal
+// flip), so a tiny network learns it in a few steps. Deterministic from `seed`.
+static inline void make_band_dataset(const char *dir, int n_train, int n_val, uint64_t seed, int quality,
+                                     int digits) {
+    rn_rng r;
+    rn_rng_seed(&r, seed);
+    uint8_t px[16 * 16 * 3];
+    for (int split = 0; split < 2; split++)
+        for (int c = 0; c < 4; c++)
+            for (int i = 0; i < (split ? n_val : n_train); i++) {
+                for (int y = 0; y < 16; y++)
+                    for (int x = 0; x < 16; x++)
+                        for (int k = 0; k < 3; k++)
+                            px[(y * 16 + x) * 3 + k] = (uint8_t)((y / 4 == c ? 150 : 40) + rn_rng_below(&r, 80));
+                char path[512];
+                snprintf(path, sizeof path, "%s/%s/class%d/%0*d.jpg", dir, split ? "val" : "train", c, digits, i);
+                write_jpeg(path, px, 16, 16, TJPF_RGB, quality);
+            }
 }
 
 // A smooth RGB test picture whose colours depend on `seed`: w x h x 3, caller frees.

@@ -24,22 +24,7 @@
 
 static char dir[256], cfg_path[512];
 
-static void make_dataset(void) {
-    rn_rng r;
-    rn_rng_seed(&r, 4);
-    uint8_t px[16 * 16 * 3];
-    for (int split = 0; split < 2; split++)
-        for (int c = 0; c < 4; c++)
-            for (int i = 0; i < (split ? VAL_PER_CLASS : 16); i++) {
-                for (int y = 0; y < 16; y++)
-                    for (int x = 0; x < 16; x++)
-                        for (int k = 0; k < 3; k++)
-                            px[(y * 16 + x) * 3 + k] = (uint8_t)((y / 4 == c ? 150 : 40) + rn_rng_below(&r, 80));
-                char path[512];
-                snprintf(path, sizeof path, "%s/%s/class%d/%04d.jpg", dir, split ? "val" : "train", c, i);
-                write_jpeg(path, px, 16, 16, TJPF_RGB, 90);
-            }
-}
+static void make_dataset(void) { make_band_dataset(dir, 16, VAL_PER_CLASS, 4, 90, 4); }
 
 static const char *config_text =
     "[model]\nblocks = 1,1\nbottleneck = no\nversion = 2\nnum_classes = 4\nwidth = 16\nstem = small\ninput_size = 16\n"

@@ -17,25 +17,7 @@
 
 static char dir[256];
 
-static void make_dataset(void) {
-    rn_rng r;
-    rn_rng_seed(&r, 9);
-    uint8_t px[16 * 16 * 3];
-    for (int split = 0; split < 2; split++)
-        for (int c = 0; c < 4; c++)
-            for (int i = 0; i < (split ? 8 : 24); i++) {
-                // Class c: a bright band over rows 4c .. 4c + 3, on noise (unchanged by a horizontal flip).
-                for (int y = 0; y < 16; y++)
-                    for (int x = 0; x < 16; x++) {
-                        int on = y / 4 == c;
-                        for (int k = 0; k < 3; k++)
-                            px[(y * 16 + x) * 3 + k] = (uint8_t)((on ? 150 : 40) + rn_rng_below(&r, 80));
-                    }
-                char path[512];
-                snprintf(path, sizeof path, "%s/%s/class%d/%03d.jpg", dir, split ? "val" : "train", c, i);
-                write_jpeg(path, px, 16, 16, TJPF_RGB, 95);
-            }
-}
+static void make_dataset(void) { make_band_dataset(dir, 24, 8, 9, 95, 3); }
 
 static const char *config_text =
     "[model]\nblocks = 1,1\nbottleneck = no\nversion = 2\nnum_classes = 4\nwidth = 16\nstem = small\ninput_size = 16\n"
