@@ -156,8 +156,13 @@ int rn_mem_check(const rn_mem_plan *p, int64_t batch, const char *batch_name, rn
     rn_mem_format(as ? need_as : need, need_s, sizeof need_s);
     rn_mem_format(as ? h.as_bytes : h.bytes, room_s, sizeof room_s);
     rn_mem_format(as ? h.as_limit : h.limit, lim_s, sizeof lim_s);
-    int64_t fits = rn_mem_largest_batch(p, h.bytes, h.as_bytes);
-    if (fits >= 1) snprintf(fit, sizeof fit, "the largest %s that fits is %lld", batch_name, (long long)fits);
+    // The offer keeps RN_MEM_SPARE of the headroom free: what is already mapped differs from run to run
+    // (malloc's per-thread arenas appear as threads first allocate), and an offered batch that then
+    // fails the same check by a few MiB would be a broken promise.
+    int64_t fits = rn_mem_largest_batch(p, h.bytes * (1 - RN_MEM_SPARE), h.as_bytes * (1 - RN_MEM_SPARE));
+    if (fits >= 1)
+        snprintf(fit, sizeof fit, "the largest %s that fits with %.0f%% to spare is %lld", batch_name,
+                 100 * RN_MEM_SPARE, (long long)fits);
     else snprintf(fit, sizeof fit, "not even %s = 1 fits: lower the image size, prefetch or workers", batch_name);
     return rn_fail(err,
                    "not enough memory for %s = %lld: estimated %s%s (%s) but only %s may be allocated (%s %s); %s "

@@ -61,6 +61,9 @@ double rn_mem_address_total(const rn_mem_plan *p, int64_t batch);
 // (0 when not even one does).
 int64_t rn_mem_largest_batch(const rn_mem_plan *p, double bytes, double as_bytes);
 
+// The fraction of the headroom that the largest batch rn_mem_check offers leaves free.
+#define RN_MEM_SPARE 0.10
+
 // 0 when the plan at `batch` fits the headroom; otherwise -1 with a message giving the estimate (and
 // its largest items), the limit and the largest batch that fits, naming `batch_name` (e.g. "[data]
 // batch_size") as the knob. The environment variable RN_MEM_CHECK=off skips the check (and says so).

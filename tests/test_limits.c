@@ -206,8 +206,8 @@ static void test_eval_stopped(void) {
 
 // The largest batch the message offers, or -1.
 static long long offered_batch(void) {
-    const char *m = strstr(out, "that fits is ");
-    return m ? atoll(m + strlen("that fits is ")) : -1;
+    const char *m = strstr(out, "to spare is ");
+    return m ? atoll(m + strlen("to spare is ")) : -1;
 }
 
 static void test_memory_check(void) {
