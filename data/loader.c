@@ -249,7 +249,7 @@ int rn_loader_create(const rn_dataset_view *v, const rn_data_opts *o, int train,
         }
         b->labels = rn_malloc((size_t)l->B * sizeof(int32_t));
         b->index = rn_malloc((size_t)l->B * sizeof(size_t));
-        b->c = 3, b->h = o->size, b->w = o->size;
+        b->c = 3, b->h = o->size, b->w = o->size, b->views = 1;
         l->slots[q].state = SLOT_IDLE;
     }
     pthread_mutex_init(&l->mu, NULL);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "data/dataset.h"
+#include "data/evaluate.h"
 #include "data/loader.h"
 #include "data/opts.h"
 #include "export/classes.h"
@@ -73,37 +74,14 @@ static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, rn_err 
         rn_dataset_destroy(ds);
         return -1;
     }
-    double *p = rn_malloc(nc * sizeof *p);
-    size_t top[5];
-    long long n = 0, hit1 = 0, hit5 = 0;
-    rn_loader_start_epoch(l, 0);
-    for (;;) {
-        if (rn_stop_signal()) {
-            rc = rn_fail(err, "stopped by signal %d after %lld images", rn_stop_signal(), n);
-            break;
-        }
-        rn_batch *b;
-        int r = rn_loader_next(l, &b, err);
-        if (r < 0) {
-            rc = -1;
-            break;
-        }
-        if (r == 0) break;
-        memcpy(x, b->data, (size_t)b->n * per * sizeof *x);
-        if (b->n < B) memset(x + (size_t)b->n * per, 0, (size_t)(B - b->n) * per * sizeof *x);  // short last batch
-        rn_exec_set_input(ex, x);
-        rn_exec_forward(ex);
-        rn_exec_get_output(ex, y);
-        size_t k = nc < 5 ? nc : 5;
-        for (int i = 0; i < b->n; i++) {
-            for (size_t c = 0; c < nc; c++) p[c] = y[(size_t)i * nc + c];
-            rn_topk(p, nc, k, top);
-            hit1 += (int32_t)top[0] == b->labels[i];
-            for (size_t j = 0; j < k; j++) hit5 += (int32_t)top[j] == b->labels[i];
-        }
-        n += b->n;
-        rn_loader_release(l, b);
-    }
+    rn_eval_counts cnt;
+    int32_t *labels = NULL;
+    rc = rn_eval_counts_init(&cnt, (int)nc, 0, err);
+    if (!rc && !(labels = malloc((size_t)B * sizeof *labels))) rc = rn_alloc_fail(err, "the batch's labels", (size_t)B * 4);
+    rn_eval_io io = {ex, B, x, y, labels, 0.0, rn_stop_signal};
+    if (!rc) rc = rn_evaluate(l, &io, &cnt, err);
+    if (rc == RN_EVAL_STOPPED) rc = rn_fail(err, "stopped by signal %d after %lld images", rn_stop_signal(), (long long)cnt.n);
+    long long n = cnt.n, hit1 = cnt.top1, hit5 = cnt.top5;
     rn_loader_stats st;
     rn_loader_stats_get(l, &st);
     if (st.replaced)
@@ -112,7 +90,8 @@ static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, rn_err 
     if (!rc) printf("top1=%.6f top5=%.6f n=%lld\n", n ? (double)hit1 / n : 0.0, n ? (double)hit5 / n : 0.0, n);
     rn_free_aligned(x);
     rn_free_aligned(y);
-    free(p);
+    free(labels);
+    rn_eval_counts_free(&cnt);
     rn_exec_destroy(ex);
     rn_loader_destroy(l);
     rn_dataset_destroy(ds);
