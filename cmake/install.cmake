@@ -52,7 +52,7 @@ set(RN_PUBLIC_HEADERS
   src/common.h src/rng.h src/datadir.h src/ini.h src/graph.h src/exec.h src/ref.h src/resnet.h
   src/config.h src/config_table.h src/parse.h src/train.h src/mem.h src/exec_mem.h src/signals.h
   layers/softmax_xent.h layers/eval_counts.h
-  data/opts.h data/jpeg.h data/transform.h data/dataset.h data/loader.h data/evaluate.h
+  data/opts.h data/jpeg.h data/transform.h data/dataset.h data/loader.h data/evaluate.h data/imagefiles.h
   optim/sgd.h optim/schedule.h optim/checkpoint.h optim/finetune.h
   export/onnx.h export/model_io.h export/classes.h)
 foreach(h ${RN_PUBLIC_HEADERS})

@@ -73,3 +73,8 @@ add_dependencies(test_export_contract resnet-export)
 rn_test(test_eval_tta SOURCES test_eval_tta.c LIBS rn_eval rn_export rn_model rn_data TIMEOUT 60)
 target_compile_definitions(test_eval_tta PRIVATE RESNET_EVAL="$<TARGET_FILE:resnet-eval>")
 add_dependencies(test_eval_tta resnet-eval)
+
+# resnet-predict over files and folders with a bad file among good ones; text, csv and json (issue 13).
+add_test(NAME export_predict COMMAND ${RN_EXPORT_PY} ${CMAKE_CURRENT_SOURCE_DIR}/export/check_predict.py
+         --bin ${CMAKE_BINARY_DIR} --src ${PROJECT_SOURCE_DIR} --work ${CMAKE_CURRENT_BINARY_DIR}/predict_work)
+set_tests_properties(export_predict PROPERTIES TIMEOUT 60)
