@@ -232,6 +232,17 @@ static void test_evaluate(rn_dataset *ds) {
     rn_graph_destroy(g);
 }
 
+// The whole of a small file, NUL-terminated ("" when it cannot be read).
+static const char *slurp(const char *dir_, const char *name, char *buf, size_t cap) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir_, name);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = 0;
+    if (f) fclose(f);
+    return buf;
+}
+
 // Hand-made counts: 2 true classes of a 4-class model, one image predicted as class 3.
 static void test_report_format(void) {
     rn_eval_counts c;
@@ -242,32 +253,18 @@ static void test_report_format(void) {
     c.n = 7, c.top1 = 5;
     const char *names[2] = {"cat, tabby", "say \"dog\""};
     static char got[65536];
-    char rep[300], path[400];
+    char rep[300];
     snprintf(rep, sizeof rep, "%s/fmt", dir);
     CHECK(rn_eval_report_write(rep, &c, names, 2, 2, &err) == 0, "report: %s", err.msg);
-    snprintf(path, sizeof path, "%s/per_class.csv", rep);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(got, 1, sizeof got - 1, f) : 0;
-    got[n] = 0;
-    if (f) fclose(f);
     const char *want = "class_index,class_name,images,correct,top1_pct\n"
                        "0,\"cat, tabby\",4,3,75.0000\n"
                        "1,\"say \"\"dog\"\"\",3,2,66.6667\n";
-    CHECK(!strcmp(got, want), "per_class.csv:\n%s", got);
-    snprintf(path, sizeof path, "%s/confusion.csv", rep);
-    f = fopen(path, "r");
-    n = f ? fread(got, 1, sizeof got - 1, f) : 0;
-    got[n] = 0;
-    if (f) fclose(f);
+    CHECK(!strcmp(slurp(rep, "per_class.csv", got, sizeof got), want), "per_class.csv:\n%s", got);
     want = "true\\predicted,\"cat, tabby\",\"say \"\"dog\"\"\",class_2,class_3\n"
            "\"cat, tabby\",3,1,0,0\n"
            "\"say \"\"dog\"\"\",0,2,0,1\n";
-    CHECK(!strcmp(got, want), "confusion.csv:\n%s", got);
-    snprintf(path, sizeof path, "%s/confusion.svg", rep);
-    f = fopen(path, "r");
-    n = f ? fread(got, 1, sizeof got - 1, f) : 0;
-    got[n] = 0;
-    if (f) fclose(f);
+    CHECK(!strcmp(slurp(rep, "confusion.csv", got, sizeof got), want), "confusion.csv:\n%s", got);
+    slurp(rep, "confusion.svg", got, sizeof got);
     CHECK(strstr(got, "<svg") && strstr(got, "say &quot;dog&quot;"), "the SVG names the classes, escaped");
     rn_eval_counts_free(&c);
 }
