@@ -97,7 +97,13 @@ static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, const c
                     (long long)st.corrupt_files, (long long)st.replaced);
     }
     long long n = cnt.n;
-    if (!rc) printf("top1=%.6f top5=%.6f n=%lld\n", n ? (double)cnt.top1 / n : 0.0, n ? (double)cnt.top5 / n : 0.0, n);
+    if (!rc) {
+        printf("top1=%.6f top5=%.6f n=%lld\n", n ? (double)cnt.top1 / n : 0.0, n ? (double)cnt.top5 / n : 0.0, n);
+        double loss, t1, t5;  // for people, as the trainer prints its validation
+        rn_eval_rates(&cnt, &loss, &t1, &t5);
+        fprintf(stderr, "resnet-eval: loss %.4f top-1 %.2f%% top-5 %.2f%% over %lld images%s\n", loss, t1, t5, n,
+                V > 1 ? " (ten-crop)" : "");
+    }
     if (!rc && report) {
         rc = rn_eval_report_write(report, &cnt, (const char *const *)ds->class_names, ds->n_classes, ds->n_classes, err);
         if (!rc) fprintf(stderr, "resnet-eval: report in %s: per_class.csv, confusion.csv, confusion.svg\n", report);
