@@ -42,7 +42,7 @@ struct rn_loader {
     int train;
     const rn_dataset_view *v;
     size_t *order;        // (per_rank) dataset indices of this rank's epoch
-    size_t sample_floats;  // 3 * size * size
+    size_t sample_floats;  // views * 3 * size * size
     int B, Q;
     slot *slots;          // (Q)
 
