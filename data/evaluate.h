@@ -27,6 +27,10 @@ typedef struct rn_eval_io {
     int32_t *labels;      // (batch) labels of the batch (copied so the loader refills while we compute)
     double smoothing;     // label smoothing of the loss (0: plain cross-entropy)
     int (*stop)(void);    // NULL, or polled before every batch: non-zero ends with RN_EVAL_STOPPED
+    // 0: every sample of the epoch counts. > 0: only the first `real` do — a rank's share of a sharded
+    // split without the wrap-around repeats its view pads with (data/dataset.h: rank r of w holds
+    // (n - r + w - 1) / w real samples of n), so the ranks' counts sum to one pass over the split.
+    int64_t real;
 } rn_eval_io;
 
 // Starts epoch 0 of `l` (an evaluation loader: dataset order, last batch kept) and adds every

@@ -86,7 +86,7 @@ static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, const c
         rc = rn_alloc_fail(err, "the evaluation's input and scores", (size_t)B * (per + nc + 1) * sizeof(float));
     rn_eval_counts cnt = {0};
     if (!rc) rc = rn_eval_counts_init(&cnt, (int)nc, report != NULL, err);
-    rn_eval_io io = {ex, B, x, y, labels, 0.0, rn_stop_signal};
+    rn_eval_io io = {.ex = ex, .batch = B, .pad = x, .scores = y, .labels = labels, .stop = rn_stop_signal};
     if (!rc) rc = rn_evaluate(l, &io, &cnt, err);
     if (rc == RN_EVAL_STOPPED) rc = rn_fail(err, "stopped by signal %d after %lld images", rn_stop_signal(), (long long)cnt.n);
     if (l) {

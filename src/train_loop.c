@@ -29,7 +29,8 @@ int rn_train_stop_requested(void) { return stop_flag != 0; }
 static int evaluate(rn_run *r, double *loss, double *top1, double *top5, rn_err *err) {
     rn_eval_counts c;
     if (rn_eval_counts_init(&c, r->K, 0, err)) return -1;
-    rn_eval_io io = {r->vx, r->EB, r->pad, r->scores, r->labels, r->c->train.label_smoothing, rn_train_stop_requested};
+    rn_eval_io io = {.ex = r->vx, .batch = r->EB, .pad = r->pad, .scores = r->scores, .labels = r->labels,
+                     .smoothing = r->c->train.label_smoothing, .stop = rn_train_stop_requested};
     int rc = rn_evaluate(r->val_l, &io, &c, err);
     if (rc < 0) return -1;
     if (rc == RN_EVAL_STOPPED) return RN_TRAIN_STOPPED;

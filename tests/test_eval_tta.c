@@ -96,7 +96,7 @@ static void test_loader_crops(rn_dataset *ds) {
 }
 
 // Expected per image, from the reference executor: loss -log(mean p[label]) and the top-1 class.
-static void expected(rn_graph *g, rn_dataset *ds, double *loss, int *pred, double *center_loss) {
+static void expected(rn_graph *g, rn_dataset *ds, double *loss, int *pred, double *center_loss, double *each) {
     rn_ref *r;
     rn_err err;
     CHECK(rn_ref_create(g, V, S, S, 0, &r, &err) == 0, "ref: %s", err.msg);
@@ -122,7 +122,8 @@ static void expected(rn_graph *g, rn_dataset *ds, double *loss, int *pred, doubl
         int best = 0;
         for (int k = 1; k < KCLS; k++) best = pbar[k] > pbar[best] ? k : best;
         pred[i] = best;
-        *loss -= log(pbar[ds->labels[i]]);
+        each[i] = -log(pbar[ds->labels[i]]);
+        *loss += each[i];
     }
     free(x);
     rn_ref_destroy(r);
@@ -149,9 +150,9 @@ static void test_evaluate(rn_dataset *ds) {
     int fc = rn_graph_find(g, "fc_weight");
     CHECK(fc >= 0, "fc_weight");
     for (size_t j = 0; fc >= 0 && j < rn_tensor_numel(&g->tensors[fc]); j++) g->arena[g->tensors[fc].offset + j] *= 30;
-    double want_loss, center_loss;
+    double want_loss, center_loss, each[NIMG];
     int pred[NIMG];
-    expected(g, ds, &want_loss, pred, &center_loss);
+    expected(g, ds, &want_loss, pred, &center_loss, each);
     int want_top1 = 0;
     int64_t conf[KCLS][KCLS] = {{0}};
     for (size_t i = 0; i < ds->n; i++) {
@@ -172,7 +173,7 @@ static void test_evaluate(rn_dataset *ds) {
     int32_t labels[40];
     rn_eval_counts c;
     rn_eval_counts_init(&c, KCLS, 1, &err);
-    rn_eval_io io = {ex, B, pad, scores, labels, 0.0, NULL};
+    rn_eval_io io = {.ex = ex, .batch = B, .pad = pad, .scores = scores, .labels = labels};
     CHECK(rn_evaluate(l, &io, &c, &err) == RN_EVAL_DONE, "evaluate: %s", err.msg);
     CHECK(c.n == NIMG, "n %lld", (long long)c.n);
     fprintf(stderr, "ten-crop loss sum %.6f (reference %.6f; centre crop alone %.6f), top-1 %lld/%d\n", c.loss_sum,
@@ -185,6 +186,12 @@ static void test_evaluate(rn_dataset *ds) {
         for (int p = 0; p < KCLS; p++)
             CHECK(c.confusion[t * KCLS + p] == conf[t][p], "confusion[%d][%d] %lld, reference %lld", t, p,
                   (long long)c.confusion[t * KCLS + p], (long long)conf[t][p]);
+    rn_eval_counts_free(&c);
+    // A rank's share without its padding repeats: only the first `real` samples count.
+    rn_eval_counts_init(&c, KCLS, 0, &err);
+    io.real = 5;
+    CHECK(rn_evaluate(l, &io, &c, &err) == RN_EVAL_DONE && c.n == 5, "real = 5: n %lld", (long long)c.n);
+    CHECK_CLOSE(c.loss_sum, want_loss - each[5], 1e-4, "real = 5: the first five images' loss");
     rn_eval_counts_free(&c);
     rn_free_aligned(pad);
     rn_free_aligned(scores);
