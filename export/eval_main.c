@@ -81,6 +81,8 @@ static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, const c
                  ? -1
                  : 0;
     size_t nc = rc ? 0 : rn_exec_numel(ex, g->output) / (size_t)B;
+    if (!rc && nc < (size_t)ds->n_classes)
+        rc = rn_fail(err, "%s has %d class folders, the model gives %zu scores per image", dir, ds->n_classes, nc);
     if (!rc && (!(x = rn_try_malloc_aligned((size_t)B * per * sizeof *x)) || !(y = rn_try_malloc_aligned((size_t)B * nc * sizeof *y)) ||
                 !(labels = malloc((size_t)B * sizeof *labels))))
         rc = rn_alloc_fail(err, "the evaluation's input and scores", (size_t)B * (per + nc + 1) * sizeof(float));
