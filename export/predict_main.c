@@ -179,7 +179,7 @@ static input *expand(char **args, int n_args, size_t *n_out) {
             continue;
         }
         for (size_t i = 0; i < list.n_skipped; i++) fprintf(stderr, "resnet-predict: warning: %s\n", list.skipped[i]);
-        if (list.n == 0) add_input(&in, &n, &cap, args[a], "folder holds no .jpg/.jpeg file");
+        if (list.n == 0) add_input(&in, &n, &cap, args[a], "folder holds no image file (none with an image extension, as datasets count them)");
         for (size_t i = 0; i < list.n; i++) add_input(&in, &n, &cap, list.paths[i], NULL);
         rn_image_files_free(&list);
     }

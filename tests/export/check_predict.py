@@ -138,7 +138,7 @@ def main():
     os.makedirs(empty)
     p = run([predict, model, empty, lone, "--format", "json"] + common, 1)
     doc = json.loads(p.stdout)
-    if len(doc) != 2 or "no .jpg" not in doc[0].get("error", "") or "top" not in doc[1]:
+    if len(doc) != 2 or "no image file" not in doc[0].get("error", "") or "top" not in doc[1]:
         fail(f"empty folder: {doc}")
     print("all-good run exits 0; an empty folder is an error record, exit 1")
 
