@@ -6,7 +6,7 @@
 # libresnet is the objects of the rn_* libraries as they are built: a source file added to any of
 # them lands in libresnet with no change here. The programs and tests keep linking the static
 # rn_* libraries, so they run from the build tree and the prefix without a library path.
-set(RN_LIB_PARTS rn_base rn_core rn_model rn_data rn_optim rn_onnx rn_export rn_train)
+set(RN_LIB_PARTS rn_base rn_core rn_model rn_data rn_eval rn_optim rn_onnx rn_export rn_train)
 add_library(resnet SHARED)
 foreach(part ${RN_LIB_PARTS})
   target_sources(resnet PRIVATE $<TARGET_OBJECTS:${part}>)
@@ -51,8 +51,8 @@ install(FILES ${RN_DATA_FILES} ${RN_CONFIG_FILES} DESTINATION ${RN_DATADIR})
 set(RN_PUBLIC_HEADERS
   src/common.h src/rng.h src/datadir.h src/ini.h src/graph.h src/exec.h src/ref.h src/resnet.h
   src/config.h src/config_table.h src/parse.h src/train.h src/mem.h src/exec_mem.h src/signals.h
-  layers/softmax_xent.h
-  data/opts.h data/jpeg.h data/transform.h data/dataset.h data/loader.h
+  layers/softmax_xent.h layers/eval_counts.h
+  data/opts.h data/jpeg.h data/transform.h data/dataset.h data/loader.h data/evaluate.h data/imagefiles.h
   optim/sgd.h optim/schedule.h optim/checkpoint.h optim/finetune.h
   export/onnx.h export/model_io.h export/classes.h)
 foreach(h ${RN_PUBLIC_HEADERS})

@@ -42,7 +42,7 @@ struct rn_loader {
     int train;
     const rn_dataset_view *v;
     size_t *order;        // (per_rank) dataset indices of this rank's epoch
-    size_t sample_floats;  // 3 * size * size
+    size_t sample_floats;  // views * 3 * size * size
     int B, Q;
     slot *slots;          // (Q)
 
@@ -231,7 +231,8 @@ int rn_loader_create(const rn_dataset_view *v, const rn_data_opts *o, int train,
     l->v = v;
     l->B = o->batch_size;
     l->Q = o->prefetch;
-    l->sample_floats = 3 * (size_t)o->size * (size_t)o->size;
+    const int views = train ? 1 : rn_data_views(o);  // test-time augmentation: crops per sample
+    l->sample_floats = 3 * (size_t)o->size * (size_t)o->size * (size_t)views;
     l->order = rn_malloc(v->per_rank * sizeof(size_t));
     l->bad = rn_calloc(v->ds->n, sizeof(atomic_uchar));
     for (size_t i = 0; i < v->ds->n; i++) atomic_init(&l->bad[i], 0);
@@ -249,7 +250,7 @@ int rn_loader_create(const rn_dataset_view *v, const rn_data_opts *o, int train,
         }
         b->labels = rn_malloc((size_t)l->B * sizeof(int32_t));
         b->index = rn_malloc((size_t)l->B * sizeof(size_t));
-        b->c = 3, b->h = o->size, b->w = o->size;
+        b->c = 3, b->h = o->size, b->w = o->size, b->views = views;
         l->slots[q].state = SLOT_IDLE;
     }
     pthread_mutex_init(&l->mu, NULL);
@@ -373,7 +374,8 @@ void rn_loader_destroy(rn_loader *l) {
 void rn_loader_mem_plan(const rn_data_opts *o, size_t n_samples, int follows, const char *what, rn_mem_plan *p) {
     // The queue as rn_loader_create allocates it; per worker an RGB decode of an image about twice the
     // resize on each side (photos are decoded whole) and a file buffer; the workers' threads.
-    double per = (double)o->prefetch * (3.0 * o->size * o->size * sizeof(float) + sizeof(int32_t) + sizeof(size_t));
+    double per = (double)o->prefetch * (3.0 * o->size * o->size * rn_data_views(o) * sizeof(float) + sizeof(int32_t) +
+                                        sizeof(size_t));
     double side = 2.0 * o->resize, nctx = o->workers > 0 ? o->workers : 1;
     double fixed = nctx * (side * side * 3 + 1048576.0) + (double)n_samples * (sizeof(size_t) + 1);
     rn_mem_add(p, what, fixed + (follows ? 0 : per * o->batch_size), follows ? per : 0, RN_MEM_NEW);

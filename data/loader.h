@@ -21,10 +21,12 @@
 
 // A batch, owned by the loader: valid from rn_loader_next until rn_loader_release.
 typedef struct rn_batch {
-    float *data;       // (n, 3, h, w) normalised RGB, float32, 64-byte aligned
+    float *data;       // (n * views, 3, h, w) normalised RGB, float32, 64-byte aligned
     int32_t *labels;   // (n) class indices
     size_t *index;     // (n) dataset index of each sample (after corrupt-file replacement)
     int n;             // samples; < batch size only for the kept last batch of an evaluation
+    int views;         // crops per sample, consecutive in data: 1, or 10 for an evaluation with
+                       // ten-crop test-time augmentation (rn_data_opts.tta)
     int c, h, w;       // 3, size, size
     int64_t number;    // position of the batch in its epoch
     int64_t epoch;

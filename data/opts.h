@@ -36,7 +36,14 @@ typedef struct rn_data_opts {
     double brightness, contrast, saturation;  // ColorJitter strengths, 0 = off
     double lighting;            // AlexNet PCA lighting noise std, 0 = off
     int pad_crop;               // > 0: pad this many px and random-crop `size` instead of RRC
+    // Evaluation only, no INI key (resnet-eval --tta): test-time augmentation of the eval loader.
+    int tta;                    // RN_TTA_NONE: the centre crop; RN_TTA_TEN_CROP: 10 crops per image
 } rn_data_opts;
+
+enum { RN_TTA_NONE = 0, RN_TTA_TEN_CROP = 1 };
+
+// Crops an evaluation loader delivers per image: 1, or 10 with ten-crop.
+static inline int rn_data_views(const rn_data_opts *o) { return o->tta == RN_TTA_TEN_CROP ? 10 : 1; }
 
 // ImageNet defaults: size 224, resize 256, batch 256, RRC scale 0.08-1, ratio 3/4-4/3, flip on,
 // no jitter, no lighting, mean/std of the torchvision model cards.

@@ -1,4 +1,4 @@
-// scan.h — internal to data/ (dataset.c is its only user): the folder walk under each class
+// scan.h — internal to data/ (dataset.c and imagefiles.c are its users): the folder walk under each class
 // folder, and the string arena it fills.
 //
 // Each class scan enters every folder (device, inode) at most once, so symlink cycles neither

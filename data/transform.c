@@ -69,14 +69,33 @@ static void resized_dims(int W, int H, int resize, int *rw, int *rh) {
     }
 }
 
+// The size x size crop at (left, top) of the image resized to rw x rh, as a plan on the original.
+static void plan_resized_crop(int W, int H, int rw, int rh, int left, int top, int size, int flip, rn_plan *p) {
+    double sx = (double)(W > 1 ? W : 1) / rw, sy = (double)(H > 1 ? H : 1) / rh;
+    *p = (rn_plan){.out_w = size, .out_h = size, .ox = left * sx, .oy = top * sy, .sx = sx,
+                   .sy = sy, .cx0 = 0, .cy0 = 0, .cx1 = W, .cy1 = H,
+                   .vx0 = 0, .vx1 = size, .vy0 = 0, .vy1 = size, .flip = flip};
+}
+
 void rn_plan_eval(int W, int H, int resize, int size, rn_plan *p) {
     int rw, rh;
     resized_dims(W, H, resize, &rw, &rh);
     int left = round_even((rw - size) / 2.0), top = round_even((rh - size) / 2.0);
-    double sx = (double)(W > 1 ? W : 1) / rw, sy = (double)(H > 1 ? H : 1) / rh;
-    *p = (rn_plan){.out_w = size, .out_h = size, .ox = left * sx, .oy = top * sy, .sx = sx,
-                   .sy = sy, .cx0 = 0, .cy0 = 0, .cx1 = W, .cy1 = H,
-                   .vx0 = 0, .vx1 = size, .vy0 = 0, .vy1 = size};
+    plan_resized_crop(W, H, rw, rh, left, top, size, 0, p);
+}
+
+void rn_plan_ten_crop(int W, int H, int resize, int size, rn_plan p[RN_TEN_CROP]) {
+    int rw, rh;
+    resized_dims(W, H, resize, &rw, &rh);
+    int dx = rw - size, dy = rh - size;
+    // torchvision five_crop: top-left, top-right, bottom-left, bottom-right, centre; ten_crop: the
+    // five of the image, then the five of its mirror. A crop at x of the mirrored image is the
+    // mirrored crop at dx - x of the image.
+    const int x[5] = {0, dx, 0, dx, round_even(dx / 2.0)}, y[5] = {0, 0, dy, dy, round_even(dy / 2.0)};
+    for (int i = 0; i < 5; i++) {
+        plan_resized_crop(W, H, rw, rh, x[i], y[i], size, 0, &p[i]);
+        plan_resized_crop(W, H, rw, rh, dx - x[i], y[i], size, 1, &p[5 + i]);
+    }
 }
 
 static int imax(int a, int b) { return a > b ? a : b; }
@@ -272,16 +291,21 @@ int rn_preprocess_jpeg(rn_jpeg_decoder *d, rn_xform_ws *ws, const uint8_t *buf, 
         rn_plan_eval(W, H, o->resize, o->size, &p);
     }
     if (rng && o->flip) p.flip = rn_rng_uniform(rng) < 0.5;
+    // Ten-crop evaluation: ten plans of one scale, so one decode serves them all.
+    rn_plan ten[RN_TEN_CROP];
+    const int views = rng ? 1 : rn_data_views(o);
+    if (views == RN_TEN_CROP) rn_plan_ten_crop(W, H, o->resize, o->size, ten);
 
     // Smallest DCT scale that still gives >= 1 decoded pixel per output pixel along both axes.
     int num, den;
     rn_jpeg_pick_scale(W, H, 1.0 / p.sx, 1.0 / p.sy, &num, &den);
     rn_image img;
     if (rn_jpeg_decode(d, buf, len, num, den, &img, err) != 0) return -1;
-    if (rn_sample_bilinear(&img, W, H, &p, out, ws) != 0)
-        return rn_fail(err, "out of memory: resampling tables for %dx%d output", p.out_w, p.out_h);
-
     size_t hw = (size_t)o->size * o->size;
+    for (int v = 0; v < views; v++)
+        if (rn_sample_bilinear(&img, W, H, views > 1 ? &ten[v] : &p, out + 3 * hw * (size_t)v, ws) != 0)
+            return rn_fail(err, "out of memory: resampling tables for %dx%d output", p.out_w, p.out_h);
+
     if (rng && (o->brightness > 0 || o->contrast > 0 || o->saturation > 0)) {
         const double s[3] = {o->brightness, o->contrast, o->saturation};
         int order[3] = {0, 1, 2};
@@ -299,6 +323,6 @@ int rn_preprocess_jpeg(rn_jpeg_decoder *d, rn_xform_ws *ws, const uint8_t *buf, 
         for (int c = 0; c < 3; c++) alpha[c] = o->lighting * rn_rng_normal(rng);
         rn_lighting(out, hw, alpha);
     }
-    rn_normalize(out, hw, o->mean, o->std);
+    for (int v = 0; v < views; v++) rn_normalize(out + 3 * hw * (size_t)v, hw, o->mean, o->std);
     return 0;
 }

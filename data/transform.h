@@ -44,6 +44,12 @@ void rn_plan_crop(int W, int H, const int box[4], int size, rn_plan *p);
 // torchvision's Resize), then centre crop size x size (offset round((R - size) / 2), half to even).
 void rn_plan_eval(int W, int H, int resize, int size, rn_plan *p);
 
+// Ten-crop evaluation (torchvision Resize(resize) then TenCrop(size)): p[0..4] the top-left,
+// top-right, bottom-left, bottom-right and centre crops of the resized image, p[5..9] the same
+// five crops of its horizontal mirror (mirrored outputs). The centre crop is rn_plan_eval's.
+#define RN_TEN_CROP 10
+void rn_plan_ten_crop(int W, int H, int resize, int size, rn_plan p[RN_TEN_CROP]);
+
 // Small images: the eval plan with resize = size, then zero padding of `pad` px on each side and a
 // size x size crop at offset (ox, oy) in [0, 2 pad] of the padded image.
 void rn_plan_pad_crop(int W, int H, int size, int pad, int ox, int oy, rn_plan *p);
@@ -81,6 +87,8 @@ void rn_normalize(float *chw, size_t hw, const float mean[3], const float std[3]
 // colour jitter and lighting (training, if enabled), normalise. out is (3, size, size).
 // The random draws, in order: crop (RRC box, or pad offsets x then y), flip, jitter order and
 // factors, lighting alphas — the stream is (seed, epoch, index) so results are reproducible.
+// Evaluation with o->tta = RN_TTA_TEN_CROP writes the ten crops of rn_plan_ten_crop: out is then
+// (10, 3, size, size).
 int rn_preprocess_jpeg(rn_jpeg_decoder *d, rn_xform_ws *ws, const uint8_t *buf, size_t len,
                        const rn_data_opts *o, rn_rng *rng, float *out, rn_err *err);
 

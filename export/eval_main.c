@@ -1,11 +1,15 @@
 // resnet-eval — top-1 / top-5 accuracy of a model on a folder of class folders.
 //
-//   resnet-eval MODEL --data DIR [--batch B] [--workers W] [--size S] [--resize R]
+//   resnet-eval MODEL --data DIR [--batch B] [--workers W] [--size S] [--resize R] [--tta ten-crop]
+//               [--report DIR]
 //
 // MODEL is a training checkpoint or an ONNX file; DIR holds one folder per class (torchvision
 // ImageFolder order: class index = position of the folder name in byte-wise sorted order; see
 // data/dataset.h). Every image gets the seed's centre-crop protocol (resize 256, crop 224, ImageNet
 // mean/std; data/transform.h). Prints one line: top1=F top5=F n=N (fractions of n images).
+// --tta ten-crop scores each image by the mean softmax of its ten crops (data/transform.h,
+// layers/eval_counts.h); --report writes per-class accuracy, the confusion matrix and its picture
+// (export/eval_report.h).
 // Exit status: 0, 2 for a bad command line, 1 for any failure (a run that would not fit in memory
 // included), 128 + signal after SIGINT/SIGTERM (it stops between batches).
 #include <stdio.h>
@@ -13,9 +17,11 @@
 #include <string.h>
 
 #include "data/dataset.h"
+#include "data/evaluate.h"
 #include "data/loader.h"
 #include "data/opts.h"
 #include "export/classes.h"
+#include "export/eval_report.h"
 #include "export/model_io.h"
 #include "src/cli.h"
 #include "src/exec.h"
@@ -24,7 +30,8 @@
 
 static const rn_cli cli = {
     "resnet-eval",
-    "usage: resnet-eval MODEL --data DIR [--batch B] [--workers W] [--size S] [--resize R]\n",
+    "usage: resnet-eval MODEL --data DIR [--batch B] [--workers W] [--size S] [--resize R] [--tta ten-crop]\n"
+    "                   [--report DIR]\n",
     "Top-1 / top-5 accuracy of MODEL (a training checkpoint or an ONNX file) on DIR, one folder per\n"
     "class. Prints one line: top1=F top5=F n=N (fractions of n images).\n\n"
     "  --data DIR          the class folders (required)\n"
@@ -32,13 +39,18 @@ static const rn_cli cli = {
     "  --workers W         decoding threads (default 4; 0 decodes in the main thread)\n"
     "  --size S            centre crop side (default 224)\n"
     "  --resize R          shorter side before the crop (default 256, >= S)\n"
+    "  --tta MODE          none (default: the centre crop) or ten-crop: the four corner crops and the\n"
+    "                      centre crop of the resized image and of its mirror, softmax averaged\n"
+    "                      (10 forward rows per image)\n"
+    "  --report DIR        also write DIR/per_class.csv, DIR/confusion.csv and DIR/confusion.svg\n"
     "  --help, --version   this text; the version, oneDNN's and its CPU ISA\n\n"
     "Exit status: 0, 1 for a model or dataset that cannot be read, 2 for a bad command line.\n\n"
     "Example:\n"
     "  resnet-eval runs/fashion-mnist-resnet18v2/best.ckpt --data datasets/fashion-mnist/val --size 28 --resize 28\n",
 };
 
-static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, rn_err *err) {
+// One evaluation pass (data/evaluate.h) over DIR; with `report`, the per-class files too.
+static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, const char *report, rn_err *err) {
     if (g->tensors[g->input].dims[1] != 3)
         return rn_fail(err, "the model takes %lld input channels; images give 3", (long long)g->tensors[g->input].dims[1]);
     rn_dataset *ds;
@@ -54,65 +66,54 @@ static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, rn_err 
     rn_loader *l = NULL;
     rn_exec *ex = NULL;
     rn_exec_opts eo = rn_exec_opts_default(0);
-    int B = o->batch_size;
+    const int V = rn_data_views(o), B = o->batch_size * V;  // executor rows: images x crops
     size_t per = (size_t)3 * o->size * o->size;
-    // The loader, the executor and this loop's input and scores, checked before any is allocated.
+    // The loader, the executor and this loop's input, scores and labels, checked before any is
+    // allocated. With crops the plan's batch counts executor rows; the loader is fixed at --batch.
     rn_mem_plan plan = {0};
-    rn_loader_mem_plan(o, ds->n, 1, "data loader", &plan);
-    rn_mem_add(&plan, "input and scores", 0, ((double)per + classes) * sizeof(float), RN_MEM_NEW);
+    rn_loader_mem_plan(o, ds->n, V == 1, "data loader", &plan);
+    rn_mem_add(&plan, "input and scores", 0, ((double)per + classes + 1) * sizeof(float), RN_MEM_NEW);
     float *x = NULL, *y = NULL;
-    int rc = rn_view_init(&v, ds, 0, 1, err) || rn_exec_mem_check(&plan, g, B, o->size, o->size, &eo, "--batch", err) ||
-             rn_loader_create(&v, o, 0, &l, err) || rn_exec_create(g, B, o->size, o->size, &eo, &ex, err);
+    int32_t *labels = NULL;
+    int rc = rn_view_init(&v, ds, 0, 1, err) ||
+                     rn_exec_mem_check(&plan, g, B, o->size, o->size, &eo, V == 1 ? "--batch" : "--batch x 10 crops", err) ||
+                     rn_loader_create(&v, o, 0, &l, err) || rn_exec_create(g, B, o->size, o->size, &eo, &ex, err)
+                 ? -1
+                 : 0;
     size_t nc = rc ? 0 : rn_exec_numel(ex, g->output) / (size_t)B;
-    if (!rc && (!(x = rn_try_malloc_aligned((size_t)B * per * sizeof *x)) || !(y = rn_try_malloc_aligned((size_t)B * nc * sizeof *y))))
-        rc = rn_alloc_fail(err, "the evaluation's input and scores", (size_t)B * (per + nc) * sizeof(float));
-    if (rc) {
-        rn_free_aligned(x);
-        rn_exec_destroy(ex);
-        rn_loader_destroy(l);
-        rn_dataset_destroy(ds);
-        return -1;
+    if (!rc && nc < (size_t)ds->n_classes)
+        rc = rn_fail(err, "%s has %d class folders, the model gives %zu scores per image", dir, ds->n_classes, nc);
+    if (!rc && (!(x = rn_try_malloc_aligned((size_t)B * per * sizeof *x)) || !(y = rn_try_malloc_aligned((size_t)B * nc * sizeof *y)) ||
+                !(labels = malloc((size_t)B * sizeof *labels))))
+        rc = rn_alloc_fail(err, "the evaluation's input and scores", (size_t)B * (per + nc + 1) * sizeof(float));
+    rn_eval_counts cnt = {0};
+    if (!rc) rc = rn_eval_counts_init(&cnt, (int)nc, report != NULL, err);
+    rn_eval_io io = {.ex = ex, .batch = B, .pad = x, .scores = y, .labels = labels, .stop = rn_stop_signal};
+    if (!rc) rc = rn_evaluate(l, &io, &cnt, err);
+    if (rc == RN_EVAL_STOPPED) rc = rn_fail(err, "stopped by signal %d after %lld images", rn_stop_signal(), (long long)cnt.n);
+    if (l) {
+        rn_loader_stats st;
+        rn_loader_stats_get(l, &st);
+        if (st.replaced)
+            fprintf(stderr, "resnet-eval: warning: %lld corrupt files, %lld samples replaced by other images\n",
+                    (long long)st.corrupt_files, (long long)st.replaced);
     }
-    double *p = rn_malloc(nc * sizeof *p);
-    size_t top[5];
-    long long n = 0, hit1 = 0, hit5 = 0;
-    rn_loader_start_epoch(l, 0);
-    for (;;) {
-        if (rn_stop_signal()) {
-            rc = rn_fail(err, "stopped by signal %d after %lld images", rn_stop_signal(), n);
-            break;
-        }
-        rn_batch *b;
-        int r = rn_loader_next(l, &b, err);
-        if (r < 0) {
-            rc = -1;
-            break;
-        }
-        if (r == 0) break;
-        memcpy(x, b->data, (size_t)b->n * per * sizeof *x);
-        if (b->n < B) memset(x + (size_t)b->n * per, 0, (size_t)(B - b->n) * per * sizeof *x);  // short last batch
-        rn_exec_set_input(ex, x);
-        rn_exec_forward(ex);
-        rn_exec_get_output(ex, y);
-        size_t k = nc < 5 ? nc : 5;
-        for (int i = 0; i < b->n; i++) {
-            for (size_t c = 0; c < nc; c++) p[c] = y[(size_t)i * nc + c];
-            rn_topk(p, nc, k, top);
-            hit1 += (int32_t)top[0] == b->labels[i];
-            for (size_t j = 0; j < k; j++) hit5 += (int32_t)top[j] == b->labels[i];
-        }
-        n += b->n;
-        rn_loader_release(l, b);
+    long long n = cnt.n;
+    if (!rc) {
+        printf("top1=%.6f top5=%.6f n=%lld\n", n ? (double)cnt.top1 / n : 0.0, n ? (double)cnt.top5 / n : 0.0, n);
+        double loss, t1, t5;  // for people, as the trainer prints its validation
+        rn_eval_rates(&cnt, &loss, &t1, &t5);
+        fprintf(stderr, "resnet-eval: loss %.4f top-1 %.2f%% top-5 %.2f%% over %lld images%s\n", loss, t1, t5, n,
+                V > 1 ? " (ten-crop)" : "");
     }
-    rn_loader_stats st;
-    rn_loader_stats_get(l, &st);
-    if (st.replaced)
-        fprintf(stderr, "resnet-eval: warning: %lld corrupt files, %lld samples replaced by other images\n",
-                (long long)st.corrupt_files, (long long)st.replaced);
-    if (!rc) printf("top1=%.6f top5=%.6f n=%lld\n", n ? (double)hit1 / n : 0.0, n ? (double)hit5 / n : 0.0, n);
+    if (!rc && report) {
+        rc = rn_eval_report_write(report, &cnt, (const char *const *)ds->class_names, ds->n_classes, ds->n_classes, err);
+        if (!rc) fprintf(stderr, "resnet-eval: report in %s: per_class.csv, confusion.csv, confusion.svg\n", report);
+    }
     rn_free_aligned(x);
     rn_free_aligned(y);
-    free(p);
+    free(labels);
+    rn_eval_counts_free(&cnt);
     rn_exec_destroy(ex);
     rn_loader_destroy(l);
     rn_dataset_destroy(ds);
@@ -120,7 +121,7 @@ static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, rn_err 
 }
 
 int main(int argc, char **argv) {
-    const char *model = NULL, *dir = NULL;
+    const char *model = NULL, *dir = NULL, *report = NULL;
     rn_data_opts o = rn_data_opts_default();
     o.batch_size = 32;
     o.shuffle = 0;
@@ -130,9 +131,14 @@ int main(int argc, char **argv) {
         const char *a = argv[i], *v = NULL;
         if (rn_cli_info(&cli, a)) return 0;
         int takes = !strcmp(a, "--data") || !strcmp(a, "--batch") || !strcmp(a, "--workers") || !strcmp(a, "--size") ||
-                    !strcmp(a, "--resize");
+                    !strcmp(a, "--resize") || !strcmp(a, "--tta") || !strcmp(a, "--report");
         if (takes && !(v = rn_cli_value(&cli, argc, argv, &i))) return 2;
         if (!strcmp(a, "--data")) dir = v;
+        else if (!strcmp(a, "--report")) report = v;
+        else if (!strcmp(a, "--tta")) {
+            if (!strcmp(v, "ten-crop")) o.tta = RN_TTA_TEN_CROP;
+            else if (strcmp(v, "none")) return rn_cli_fail(&cli, "--tta: expected none or ten-crop, got '%s'", v);
+        }
         else if (!strcmp(a, "--batch")) {
             if (rn_cli_int(&cli, a, v, 1, 4096, &o.batch_size)) return 2;
         } else if (!strcmp(a, "--workers")) {
@@ -154,7 +160,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     rn_stop_signals_install(NULL);  // the loop stops before its next batch
-    int rc = evaluate(g, dir, &o, &err);
+    int rc = evaluate(g, dir, &o, report, &err);
     if (rc) fprintf(stderr, "resnet-eval: %s\n", err.msg);
     rn_graph_destroy(g);
     return rn_stop_signal() ? 128 + rn_stop_signal() : rc ? 1 : 0;

@@ -1,6 +1,6 @@
 // resnet-predict — class predictions of a model for JPEG images, or raw scores for a raw tensor.
 //
-//   resnet-predict MODEL IMAGE... [--top K] [--labels FILE] [--size S] [--resize R]
+//   resnet-predict MODEL IMAGE|DIR... [--top K] [--labels FILE] [--size S] [--resize R] [--format F]
 //   resnet-predict MODEL --raw-input FILE --shape N,C,H,W [--raw-output FILE] [--top K] [--labels FILE]
 //
 // MODEL is a training checkpoint or an ONNX file. Images get the seed's evaluation transform
@@ -10,17 +10,23 @@
 //     rank probability class_index class_name
 // with probability = softmax of the scores. --raw-input reads float32 little-endian NCHW, and
 // --raw-output writes the raw scores (N x classes, float32 little-endian) — for comparing runtimes.
+// A folder argument stands for the images under it (data/imagefiles.h, sorted). An image that
+// cannot be read or decoded gets an error record and the others go on; the exit status is then 1.
+// --format csv|json writes records for scripts (export/predict_out.h).
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "data/imagefiles.h"
 #include "data/jpeg.h"
 #include "data/opts.h"
 #include "data/transform.h"
 #include "export/classes.h"
 #include "export/model_io.h"
 #include "export/onnx_wire.h"
+#include "export/predict_out.h"
 #include "src/cli.h"
 #include "src/exec.h"
 #include "src/exec_mem.h"
@@ -30,10 +36,12 @@
 
 static const rn_cli cli = {
     "resnet-predict",
-    "usage: resnet-predict MODEL IMAGE... [--top K] [--labels FILE] [--size S] [--resize R]\n"
+    "usage: resnet-predict MODEL IMAGE|DIR... [--top K] [--labels FILE] [--size S] [--resize R] [--format F]\n"
     "       resnet-predict MODEL --raw-input FILE --shape N,C,H,W [--raw-output FILE] [--top K] [--labels FILE]\n",
     "Class predictions of MODEL (a training checkpoint or an ONNX file) for JPEG images: per image a\n"
-    "line 'image: PATH', then K lines 'rank probability class_index class_name' (softmax of the scores).\n\n"
+    "line 'image: PATH', then K lines 'rank probability class_index class_name' (softmax of the scores).\n"
+    "A folder stands for the .jpg/.jpeg files under it (recursively, sorted). An image that cannot be\n"
+    "read gets an error line (stderr in text, a record in csv/json) and the others go on.\n\n"
     "  --top K             classes per image (default 5; 0: none, e.g. with --raw-output)\n"
     "  --labels FILE       class names, one per line (default: ImageNet's for 1000 classes)\n"
     "  --size S            centre crop side (default 224)\n"
@@ -41,23 +49,14 @@ static const rn_cli cli = {
     "  --raw-input FILE    float32 little-endian NCHW input instead of images (needs --shape)\n"
     "  --shape N,C,H,W     the shape of --raw-input\n"
     "  --raw-output FILE   write the raw scores (N x classes, float32 little-endian)\n"
+    "  --format F          text (default), csv (path,rank,probability,class_index,class_name,error)\n"
+    "                      or json (an array of {path, top: [...]} or {path, error})\n"
     "  --help, --version   this text; the version, oneDNN's and its CPU ISA\n\n"
-    "Exit status: 0, 1 for a model or image that cannot be read, 2 for a bad command line.\n\n"
+    "Exit status: 0; 1 for a model that cannot be read or any image that failed (the others are still\n"
+    "printed); 2 for a bad command line.\n\n"
     "Example:\n"
     "  resnet-predict runs/resnet50v2/best.ckpt cat.jpg --top 3\n",
 };
-
-static void print_top(const float *scores, size_t classes, size_t k, const rn_labels *lab) {
-    double *p = rn_malloc(classes * sizeof *p);
-    size_t *idx = rn_malloc(classes * sizeof *idx);
-    rn_softmax(scores, classes, p);
-    if (k > classes) k = classes;
-    rn_topk(p, classes, k, idx);
-    for (size_t r = 0; r < k; r++)
-        printf("%zu %.6f %zu %s\n", r + 1, p[idx[r]], idx[r], lab->n ? lab->names[idx[r]] : "-");
-    free(p);
-    free(idx);
-}
 
 // "N,C,H,W", each >= 1, at most 2^31 elements in all.
 static int parse_shape(const char *s, int64_t d[4]) {
@@ -96,7 +95,7 @@ static int check_memory(rn_graph *g, int64_t batch, int64_t c, int64_t h, int64_
 }
 
 static int run_raw(rn_graph *g, const char *in_path, const int64_t shape[4], const char *out_path, size_t top,
-                   const rn_labels *lab, rn_err *err) {
+                   rn_predict_out *out, rn_err *err) {
     if (shape[1] != g->tensors[g->input].dims[1])
         return rn_fail(err, "--shape has %lld channels, the model's input has %lld", (long long)shape[1],
                        (long long)g->tensors[g->input].dims[1]);
@@ -136,51 +135,118 @@ static int run_raw(rn_graph *g, const char *in_path, const int64_t shape[4], con
         if (f && fclose(f) != 0 && !rc) rc = rn_fail(err, "%s: cannot write", out_path);
         free(ob);
     }
-    for (int64_t i = 0; !rc && top > 0 && i < shape[0]; i++) {
-        printf("input: %lld\n", (long long)i);
-        print_top(y + (size_t)i * classes, classes, top, lab);
+    if (!rc && top > 0) {
+        rn_predict_out_begin(out);
+        for (int64_t i = 0; i < shape[0]; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "%lld", (long long)i);
+            rn_predict_out_result(out, name, y + (size_t)i * classes, classes, top);
+        }
+        rn_predict_out_end(out);
     }
     free(y);
     return rc;
 }
 
-static int run_images(rn_graph *g, char **images, int n_images, const rn_data_opts *o, size_t top,
-                      const rn_labels *lab, rn_err *err) {
+// The inputs named on the command line, folders expanded (data/imagefiles.h); a folder that cannot
+// be read or holds no image is a failed input of its own.
+typedef struct input {
+    char *path;
+    char *error;  // NULL: to be predicted
+} input;
+
+static void add_input(input **in, size_t *n, size_t *cap, const char *path, const char *error) {
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 64;
+        *in = rn_realloc(*in, *cap * sizeof **in);
+    }
+    (*in)[(*n)++] = (input){rn_strdup(path), error ? rn_strdup(error) : NULL};
+}
+
+static input *expand(char **args, int n_args, size_t *n_out) {
+    input *in = NULL;
+    size_t n = 0, cap = 0;
+    for (int a = 0; a < n_args; a++) {
+        struct stat st;
+        if (stat(args[a], &st) != 0 || !S_ISDIR(st.st_mode)) {
+            add_input(&in, &n, &cap, args[a], NULL);  // a file, or whatever reading it will say
+            continue;
+        }
+        rn_image_files list;
+        rn_err e;
+        if (rn_image_files_find(args[a], &list, &e)) {
+            add_input(&in, &n, &cap, args[a], e.msg);
+            continue;
+        }
+        for (size_t i = 0; i < list.n_skipped; i++) fprintf(stderr, "resnet-predict: warning: %s\n", list.skipped[i]);
+        if (list.n == 0) add_input(&in, &n, &cap, args[a], "folder holds no image file (none with an image extension, as datasets count them)");
+        for (size_t i = 0; i < list.n; i++) add_input(&in, &n, &cap, list.paths[i], NULL);
+        rn_image_files_free(&list);
+    }
+    *n_out = n;
+    return in;
+}
+
+// Predicts every input, a batch at a time; a file that cannot be read or decoded gets an error
+// record and the rest go on. *failed counts those; -1 only for what stops everything.
+static int run_images(rn_graph *g, char **args, int n_args, const rn_data_opts *o, size_t top, rn_predict_out *out,
+                      size_t *failed, rn_err *err) {
     if (g->tensors[g->input].dims[1] != 3)
         return rn_fail(err, "the model takes %lld input channels; images give 3", (long long)g->tensors[g->input].dims[1]);
-    int batch = n_images < MAX_BATCH ? n_images : MAX_BATCH;
+    size_t n_in;
+    input *in = expand(args, n_args, &n_in);
+    int batch = n_in < MAX_BATCH ? (n_in ? (int)n_in : 1) : MAX_BATCH;
     rn_exec_opts eo = rn_exec_opts_default(0);
-    rn_exec *ex;
-    if (check_memory(g, batch, 3, o->size, o->size, 1, "images per batch", err) ||
-        rn_exec_create(g, batch, o->size, o->size, &eo, &ex, err))
-        return -1;
-    size_t per = (size_t)3 * o->size * o->size, classes = rn_exec_numel(ex, g->output) / (size_t)batch;
-    float *x = rn_malloc((size_t)batch * per * sizeof *x);
-    float *y = rn_malloc((size_t)batch * classes * sizeof *y);
+    rn_exec *ex = NULL;
+    int rc = check_memory(g, batch, 3, o->size, o->size, 1, "images per batch", err) ||
+                     rn_exec_create(g, batch, o->size, o->size, &eo, &ex, err)
+                 ? -1
+                 : 0;
+    size_t per = (size_t)3 * o->size * o->size, classes = rc ? 0 : rn_exec_numel(ex, g->output) / (size_t)batch;
+    float *x = rc ? NULL : rn_malloc((size_t)batch * per * sizeof *x);
+    float *y = rc ? NULL : rn_malloc((size_t)batch * classes * sizeof *y);
+    size_t *slot = rn_malloc((size_t)batch * sizeof *slot);  // input index of each batch row
     rn_jpeg_decoder *d = rn_jpeg_decoder_create();
     rn_xform_ws ws;
     memset(&ws, 0, sizeof ws);
     uint8_t *buf = NULL;
-    size_t cap = 0, len;
-    int rc = 0;
-    for (int b0 = 0; !rc && b0 < n_images; b0 += batch) {
-        int nb = n_images - b0 < batch ? n_images - b0 : batch;
-        memset(x, 0, (size_t)batch * per * sizeof *x);  // a short last batch is padded with zeros
-        for (int i = 0; !rc && i < nb; i++) {
+    size_t cap = 0, len, next = 0;
+    *failed = 0;
+    if (!rc) rn_predict_out_begin(out);
+    while (!rc && next < n_in) {
+        // Fill a batch with decodable images, writing each failure's record as it is met; records stay
+        // in input order because a batch's results are written before the next failure is met.
+        int nb = 0;
+        size_t first_fail = n_in;
+        while (nb < batch && next < n_in && first_fail == n_in) {
+            input *it = &in[next];
             rn_err e2;
-            if (rn_read_file(images[b0 + i], &buf, &cap, &len, &e2) ||
-                rn_preprocess_jpeg(d, &ws, buf, len, o, NULL, x + (size_t)i * per, &e2))
-                rc = rn_fail(err, "%s: %s", images[b0 + i], e2.msg);
+            if (!it->error && (rn_read_file_max(it->path, (size_t)o->max_file_mb << 20, &buf, &cap, &len, &e2) ||
+                               rn_preprocess_jpeg(d, &ws, buf, len, o, NULL, x + (size_t)nb * per, &e2)))
+                it->error = rn_strdup(e2.msg);
+            if (it->error) first_fail = next;
+            else slot[nb++] = next;
+            next++;
         }
-        if (rc) break;
-        rn_exec_set_input(ex, x);
-        rn_exec_forward(ex);
-        rn_exec_get_output(ex, y);
-        for (int i = 0; i < nb; i++) {
-            printf("image: %s\n", images[b0 + i]);
-            print_top(y + (size_t)i * classes, classes, top, lab);
+        if (nb > 0) {
+            if (nb < batch) memset(x + (size_t)nb * per, 0, (size_t)(batch - nb) * per * sizeof *x);  // padding
+            rn_exec_set_input(ex, x);
+            rn_exec_forward(ex);
+            rn_exec_get_output(ex, y);
+            for (int i = 0; i < nb; i++) rn_predict_out_result(out, in[slot[i]].path, y + (size_t)i * classes, classes, top);
+        }
+        if (first_fail < n_in) {
+            rn_predict_out_error(out, in[first_fail].path, in[first_fail].error);
+            ++*failed;
         }
     }
+    if (!rc) rn_predict_out_end(out);
+    for (size_t i = 0; i < n_in; i++) {
+        free(in[i].path);
+        free(in[i].error);
+    }
+    free(in);
+    free(slot);
     free(buf);
     rn_xform_ws_free(&ws);
     rn_jpeg_decoder_destroy(d);
@@ -197,13 +263,14 @@ int main(int argc, char **argv) {
     images = rn_calloc((size_t)argc, sizeof *images);
     int n_images = 0;
     int top = 5;
+    rn_out_format format = RN_OUT_TEXT;
     rn_data_opts o = rn_data_opts_default();
     rn_err err;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (rn_cli_info(&cli, a)) return 0;
         static const char *const with_value[] = {"--top", "--labels", "--raw-input", "--raw-output", "--shape",
-                                                 "--size", "--resize", NULL};
+                                                 "--size", "--resize", "--format", NULL};
         int takes = 0;
         for (int k = 0; with_value[k]; k++) takes |= !strcmp(a, with_value[k]);
         if (takes && !(v = rn_cli_value(&cli, argc, argv, &i))) return 2;
@@ -213,6 +280,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--raw-input")) raw_in = v;
         else if (!strcmp(a, "--raw-output")) raw_out = v;
         else if (!strcmp(a, "--shape")) shape_s = v;
+        else if (!strcmp(a, "--format")) {
+            if (rn_out_format_parse(v, &format)) return rn_cli_fail(&cli, "--format: expected text, csv or json, got '%s'", v);
+        }
         else if (!strcmp(a, "--size")) {
             if (rn_cli_int(&cli, a, v, 8, 4096, &o.size)) return 2;
         } else if (!strcmp(a, "--resize")) {
@@ -249,11 +319,14 @@ int main(int argc, char **argv) {
             rc = 1;
         }
     }
-    if (!rc) rc = raw_in ? run_raw(g, raw_in, shape, raw_out, (size_t)top, &lab, &err)
-                         : run_images(g, images, n_images, &o, (size_t)top, &lab, &err);
+    rn_predict_out out = {stdout, stderr, format, &lab, raw_in ? "input" : "image", 0};
+    size_t failed = 0;
+    if (!rc) rc = raw_in ? run_raw(g, raw_in, shape, raw_out, (size_t)top, &out, &err)
+                         : run_images(g, images, n_images, &o, (size_t)top, &out, &failed, &err);
     if (rc) fprintf(stderr, "resnet-predict: %s\n", err.msg);
+    else if (failed) fprintf(stderr, "resnet-predict: %zu input%s failed\n", failed, failed == 1 ? "" : "s");
     rn_labels_free(&lab);
     rn_graph_destroy(g);
     free(images);
-    return rc ? 1 : 0;
+    return rc || failed ? 1 : 0;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "data/evaluate.h"
 #include "layers/softmax_xent.h"
 #include "optim/checkpoint.h"
 #include "src/train.h"
@@ -22,40 +23,18 @@ static volatile sig_atomic_t stop_flag;
 void rn_train_request_stop(void) { stop_flag = 1; }
 int rn_train_stop_requested(void) { return stop_flag != 0; }
 
-// Mean loss, top-1 and top-5 (percent) over the whole validation split. The executor has a fixed
-// batch, so the last partial batch is padded with zeros and only its real rows are counted
-// (inference BN uses running statistics: rows do not affect each other). A stop request is seen
-// between batches: RN_TRAIN_STOPPED, nothing recorded.
+// Mean loss, top-1 and top-5 (percent) over the whole validation split, by the evaluation that
+// resnet-eval runs too (data/evaluate.h: the short last batch padded, only real rows counted). A stop
+// request is seen between batches: RN_TRAIN_STOPPED, nothing recorded.
 static int evaluate(rn_run *r, double *loss, double *top1, double *top5, rn_err *err) {
-    size_t sample = 3 * (size_t)r->S * (size_t)r->S;
-    double lsum = 0;
-    int64_t c1 = 0, c5 = 0, n_all = 0;
-    rn_loader_start_epoch(r->val_l, 0);
-    rn_batch *b;
-    int rc = 0;
-    while (!rn_train_stop_requested() && (rc = rn_loader_next(r->val_l, &b, err)) == 1) {
-        int n = b->n;
-        if (n == r->EB) {
-            rn_exec_set_input(r->vx, b->data);
-        } else {
-            memcpy(r->pad, b->data, (size_t)n * sample * sizeof(float));
-            memset(r->pad + (size_t)n * sample, 0, (size_t)(r->EB - n) * sample * sizeof(float));
-            rn_exec_set_input(r->vx, r->pad);
-        }
-        memcpy(r->labels, b->labels, (size_t)n * sizeof(int32_t));
-        rn_loader_release(r->val_l, b);
-        rn_exec_forward(r->vx);
-        rn_exec_get_output(r->vx, r->scores);
-        lsum += rn_softmax_xent(r->scores, r->labels, n, r->K, r->c->train.label_smoothing, NULL) * n;
-        c1 += rn_topk_correct(r->scores, r->labels, n, r->K, 1);
-        c5 += rn_topk_correct(r->scores, r->labels, n, r->K, r->K < 5 ? r->K : 5);
-        n_all += n;
-    }
+    rn_eval_counts c;
+    if (rn_eval_counts_init(&c, r->K, 0, err)) return -1;
+    rn_eval_io io = {.ex = r->vx, .batch = r->EB, .pad = r->pad, .scores = r->scores, .labels = r->labels,
+                     .smoothing = r->c->train.label_smoothing, .stop = rn_train_stop_requested};
+    int rc = rn_evaluate(r->val_l, &io, &c, err);
     if (rc < 0) return -1;
-    if (rn_train_stop_requested()) return RN_TRAIN_STOPPED;
-    *loss = n_all ? lsum / (double)n_all : NAN;
-    *top1 = n_all ? 100.0 * (double)c1 / (double)n_all : NAN;
-    *top5 = n_all ? 100.0 * (double)c5 / (double)n_all : NAN;
+    if (rc == RN_EVAL_STOPPED) return RN_TRAIN_STOPPED;
+    rn_eval_rates(&c, loss, top1, top5);
     return 0;
 }
 

@@ -68,3 +68,13 @@ rn_export_script(tools TIMEOUT 180 REQUIRES export_models)
 rn_test(test_export_contract SOURCES test_export_contract.c LIBS rn_export rn_model TIMEOUT 120)
 target_compile_definitions(test_export_contract PRIVATE RESNET_EXPORT="$<TARGET_FILE:resnet-export>")
 add_dependencies(test_export_contract resnet-export)
+
+# Ten-crop test-time augmentation and resnet-eval --report against independent computations (issue 13).
+rn_test(test_eval_tta SOURCES test_eval_tta.c LIBS rn_eval rn_export rn_model rn_data TIMEOUT 60)
+target_compile_definitions(test_eval_tta PRIVATE RESNET_EVAL="$<TARGET_FILE:resnet-eval>")
+add_dependencies(test_eval_tta resnet-eval)
+
+# resnet-predict over files and folders with a bad file among good ones; text, csv and json (issue 13).
+add_test(NAME export_predict COMMAND ${RN_EXPORT_PY} ${CMAKE_CURRENT_SOURCE_DIR}/export/check_predict.py
+         --bin ${CMAKE_BINARY_DIR} --src ${PROJECT_SOURCE_DIR} --work ${CMAKE_CURRENT_BINARY_DIR}/predict_work)
+set_tests_properties(export_predict PROPERTIES TIMEOUT 60)
