@@ -73,7 +73,7 @@ static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, rn_err 
         rn_dataset_destroy(ds);
         return -1;
     }
-    double *p = rn_malloc(nc * sizeof *p);
+    double *p = rn_malloc(nc * sizeof *p);  // one image's classes: small next to the batch's scores
     size_t top[5];
     long long n = 0, hit1 = 0, hit5 = 0;
     rn_loader_start_epoch(l, 0);
@@ -91,9 +91,11 @@ static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, rn_err 
         if (r == 0) break;
         memcpy(x, b->data, (size_t)b->n * per * sizeof *x);
         if (b->n < B) memset(x + (size_t)b->n * per, 0, (size_t)(B - b->n) * per * sizeof *x);  // short last batch
-        rn_exec_set_input(ex, x);
-        rn_exec_forward(ex);
-        rn_exec_get_output(ex, y);
+        if (rn_exec_set_input(ex, x, err) || rn_exec_forward(ex, err) || rn_exec_get_output(ex, y, err)) {
+            rn_loader_release(l, b);
+            rc = -1;
+            break;
+        }
         size_t k = nc < 5 ? nc : 5;
         for (int i = 0; i < b->n; i++) {
             for (size_t c = 0; c < nc; c++) p[c] = y[(size_t)i * nc + c];

@@ -35,17 +35,14 @@ static int evaluate(rn_run *r, double *loss, double *top1, double *top5, rn_err 
     int rc = 0;
     while (!rn_train_stop_requested() && (rc = rn_loader_next(r->val_l, &b, err)) == 1) {
         int n = b->n;
-        if (n == r->EB) {
-            rn_exec_set_input(r->vx, b->data);
-        } else {
+        if (n < r->EB) {
             memcpy(r->pad, b->data, (size_t)n * sample * sizeof(float));
             memset(r->pad + (size_t)n * sample, 0, (size_t)(r->EB - n) * sample * sizeof(float));
-            rn_exec_set_input(r->vx, r->pad);
         }
+        rc = rn_exec_set_input(r->vx, n == r->EB ? b->data : r->pad, err);
         memcpy(r->labels, b->labels, (size_t)n * sizeof(int32_t));
         rn_loader_release(r->val_l, b);
-        rn_exec_forward(r->vx);
-        rn_exec_get_output(r->vx, r->scores);
+        if (rc || rn_exec_forward(r->vx, err) || rn_exec_get_output(r->vx, r->scores, err)) return -1;
         lsum += rn_softmax_xent(r->scores, r->labels, n, r->K, r->c->train.label_smoothing, NULL) * n;
         c1 += rn_topk_correct(r->scores, r->labels, n, r->K, 1);
         c5 += rn_topk_correct(r->scores, r->labels, n, r->K, r->K < 5 ? r->K : 5);
@@ -97,11 +94,10 @@ static int train_epoch(rn_run *r, rn_err *err) {
     for (int64_t k = s->batch; k < r->nb; k++) {
         int rc = rn_loader_next(r->train_l, &b, err);
         if (rc != 1) return rc < 0 ? -1 : rn_fail(err, "data loader ended the epoch early");
-        rn_exec_set_input(r->tx, b->data);
+        rc = rn_exec_set_input(r->tx, b->data, err);
         memcpy(r->labels, b->labels, (size_t)r->B * sizeof(int32_t));
         rn_loader_release(r->train_l, b);
-        rn_exec_forward(r->tx);
-        rn_exec_get_output(r->tx, r->scores);
+        if (rc || rn_exec_forward(r->tx, err) || rn_exec_get_output(r->tx, r->scores, err)) return -1;
         double loss = rn_softmax_xent(r->scores, r->labels, r->B, r->K, c->train.label_smoothing, r->dscores);
         if (!isfinite(loss))
             return rn_fail(err, "the training loss is %s at epoch %lld, batch %lld/%lld (lr %.4g): stopping. Last good "
@@ -113,7 +109,7 @@ static int train_epoch(rn_run *r, rn_err *err) {
         s->seen += r->B;
         s->smooth_loss = SMOOTH * s->smooth_loss + (1 - SMOOTH) * loss;
         s->smooth_n++;
-        rn_exec_backward(r->tx, r->dscores);
+        if (rn_exec_backward(r->tx, r->dscores, err)) return -1;
         if (A > 1) accumulate(r->acc, r->g->grad_arena, r->g->arena_size, micro == 0);
         micro++;
         if (micro < A && k + 1 < r->nb) continue;
