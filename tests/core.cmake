@@ -16,4 +16,4 @@ rn_test(test_graph SOURCES test_graph.c LIBS rn_core TIMEOUT 60)
 # Memory (issue 12): the executor's estimate against what it allocates and the measured growth.
 rn_test(test_mem SOURCES test_mem.c LIBS rn_model TIMEOUT 120)
 # Out of memory (issue 12): every fallible allocation and oneDNN creation of the executor, failed in turn.
-rn_test(test_alloc SOURCES test_alloc.c LIBS rn_model TIMEOUT 180)
+rn_test(test_alloc SOURCES test_alloc.c LIBS rn_model TIMEOUT 60)
