@@ -9,9 +9,11 @@
 // rn_exec_destroy frees them. The graph must outlive the executor and keep its structure.
 //
 // Failures: rn_exec_create returns -1 with a message naming the node and buffer when memory runs
-// out (its buffers, weight copies, oneDNN's workspaces and scratchpads), never aborts. A step
-// allocates nothing of its own; what oneDNN takes while executing (e.g. a GEMM's packing buffers)
-// can still run out, and the step functions then return -1 naming the node ("out of memory").
+// out (its buffers, weight copies, oneDNN's workspaces and scratchpads), never aborts. The forward
+// and backward passes allocate nothing of ours (the input and output copies only make a oneDNN
+// reorder where the layout is not plain: blocked test inputs); what oneDNN takes while executing
+// (e.g. a GEMM's packing buffers) can still run out, and the step functions then return -1 naming
+// the node ("out of memory").
 #ifndef RN_EXEC_H
 #define RN_EXEC_H
 
