@@ -106,13 +106,15 @@ int main(int argc, char **argv) {
             t0 = rn_now();
             rn_exec_profile_reset(ex);
         }
-        rn_exec_set_input(ex, x);
-        rn_exec_forward(ex);
-        rn_exec_get_output(ex, scores);
-        if (train) {
+        int bad = rn_exec_set_input(ex, x, &err) || rn_exec_forward(ex, &err) || rn_exec_get_output(ex, scores, &err);
+        if (!bad && train) {
             loss = rn_softmax_xent(scores, labels, batch, K, 0.0, dscores);
-            rn_exec_backward(ex, dscores);
-            rn_sgd_step(sgd, g, g->grad_arena, 1.0f, 0.01);
+            bad = rn_exec_backward(ex, dscores, &err);
+            if (!bad) rn_sgd_step(sgd, g, g->grad_arena, 1.0f, 0.01);
+        }
+        if (bad) {
+            fprintf(stderr, "resnet-bench: %s\n", err.msg);
+            return 1;
         }
     }
     double sec = rn_now() - t0;

@@ -20,20 +20,20 @@ int rn_evaluate(rn_loader *l, const rn_eval_io *io, rn_eval_counts *c, rn_err *e
                          io->batch);
             break;
         }
-        if (rows == io->batch) {
-            rn_exec_set_input(io->ex, b->data);
-        } else {
+        if (rows < io->batch) {
             memcpy(io->pad, b->data, (size_t)rows * sample * sizeof(float));
             memset(io->pad + (size_t)rows * sample, 0, (size_t)(io->batch - rows) * sample * sizeof(float));
-            rn_exec_set_input(io->ex, io->pad);
         }
+        rc = rn_exec_set_input(io->ex, rows == io->batch ? b->data : io->pad, err);
         memcpy(io->labels, b->labels, (size_t)n * sizeof(int32_t));
         // Padding repeats come last in a rank's order: only a tail of the last batches is left out.
         int64_t first = b->number * (int64_t)(io->batch / V), keep = n;
         if (io->real > 0) keep = io->real - first < 0 ? 0 : io->real - first < n ? io->real - first : n;
         rn_loader_release(l, b);  // the loader decodes the next batch during the forward pass
-        rn_exec_forward(io->ex);
-        rn_exec_get_output(io->ex, io->scores);
+        if (rc || rn_exec_forward(io->ex, err) || rn_exec_get_output(io->ex, io->scores, err)) {
+            rc = -1;
+            break;
+        }
         if ((rc = rn_eval_add(c, io->scores, io->labels, (int)keep, V, io->smoothing, work, err)) != 0) break;
     }
     free(work);

@@ -71,9 +71,10 @@ int main(int argc, char **argv) {
     float *scores = malloc(classes * sizeof *scores);
     double *p = malloc(classes * sizeof *p);
     size_t best;
-    rn_exec_set_input(ex, x);
-    rn_exec_forward(ex);
-    rn_exec_get_output(ex, scores);
+    if (rn_exec_set_input(ex, x, &err) || rn_exec_forward(ex, &err) || rn_exec_get_output(ex, scores, &err)) {
+        fprintf(stderr, "predict: %s\n", err.msg);  // oneDNN out of memory while running
+        return 1;
+    }
     rn_softmax(scores, classes, p);
     rn_topk(p, classes, 1, &best);
 

@@ -22,13 +22,12 @@ enum { BATCH = 4 };
 
 static rn_config cfg;  // every section of the INI; static: its path buffers make it large
 
-// Forward on the batch; the loss, and d(loss)/d(scores) into dscores.
-static double forward_loss(rn_exec *ex, const float *x, const int32_t *labels, int64_t classes, float *scores,
-                           float *dscores) {
-    rn_exec_set_input(ex, x);
-    rn_exec_forward(ex);
-    rn_exec_get_output(ex, scores);
-    return rn_softmax_xent(scores, labels, BATCH, classes, cfg.train.label_smoothing, dscores);
+// Forward on the batch; the loss, and d(loss)/d(scores) into dscores. -1 when oneDNN fails (out of memory).
+static int forward_loss(rn_exec *ex, const float *x, const int32_t *labels, int64_t classes, float *scores,
+                        float *dscores, double *loss, rn_err *err) {
+    if (rn_exec_set_input(ex, x, err) || rn_exec_forward(ex, err) || rn_exec_get_output(ex, scores, err)) return -1;
+    *loss = rn_softmax_xent(scores, labels, BATCH, classes, cfg.train.label_smoothing, dscores);
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -67,14 +66,17 @@ int main(int argc, char **argv) {
 
     rn_sgd *sgd = rn_sgd_create(g, &cfg.optim);
     double lr = rn_sgd_scaled_lr(&cfg.optim, BATCH);
-    double before = forward_loss(ex, x, labels, classes, scores, dscores);
-    rn_exec_backward(ex, dscores);                 // gradients into g->grad_arena
-    rn_sgd_step(sgd, g, g->grad_arena, 1.0f, lr);  // bumps g->version: the executor refreshes its weights
-    double after = forward_loss(ex, x, labels, classes, scores, NULL);
-    printf("loss before %.6f after %.6f (lr %g, batch %d)\n", before, after, lr, BATCH);
+    double before = 0, after = 0;
+    int rc = forward_loss(ex, x, labels, classes, scores, dscores, &before, &err) ||
+             rn_exec_backward(ex, dscores, &err);  // gradients into g->grad_arena
+    if (!rc) {
+        rn_sgd_step(sgd, g, g->grad_arena, 1.0f, lr);  // bumps g->version: the executor refreshes its weights
+        rc = forward_loss(ex, x, labels, classes, scores, NULL, &after, &err);
+    }
+    if (!rc) printf("loss before %.6f after %.6f (lr %g, batch %d)\n", before, after, lr, BATCH);
+    else fprintf(stderr, "train_step: %s\n", err.msg);
 
-    int rc = 0;
-    if (argc == 3 && rn_onnx_export(g, argv[2], &err)) {
+    if (!rc && argc == 3 && rn_onnx_export(g, argv[2], &err)) {
         fprintf(stderr, "train_step: %s\n", err.msg);
         rc = 1;
     }

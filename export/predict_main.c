@@ -109,7 +109,11 @@ static int run_raw(rn_graph *g, const char *in_path, const int64_t shape[4], con
         free(bytes);
         return rn_fail(err, "%s: %zu bytes, but --shape needs %zu (float32)", in_path, len, n * 4);
     }
-    float *x = rn_malloc(n * sizeof *x);
+    float *x = rn_try_malloc(n * sizeof *x);
+    if (!x) {
+        free(bytes);
+        return rn_alloc_fail(err, "the input tensor", n * sizeof *x);
+    }
     rn_le_load_f32(x, bytes, n);
     free(bytes);
     rn_exec_opts eo = rn_exec_opts_default(0);
@@ -118,17 +122,18 @@ static int run_raw(rn_graph *g, const char *in_path, const int64_t shape[4], con
         free(x);
         return -1;
     }
-    size_t classes = rn_exec_numel(ex, g->output) / (size_t)shape[0];
-    float *y = rn_malloc(rn_exec_numel(ex, g->output) * sizeof *y);
-    rn_exec_set_input(ex, x);
-    rn_exec_forward(ex);
-    rn_exec_get_output(ex, y);
+    size_t classes = rn_exec_numel(ex, g->output) / (size_t)shape[0], m = (size_t)shape[0] * classes;
+    float *y = rn_try_malloc(m * sizeof *y);
+    int rc = y ? 0 : rn_alloc_fail(err, "the output tensor", m * sizeof *y);
+    if (!rc) rc = rn_exec_set_input(ex, x, err) || rn_exec_forward(ex, err) || rn_exec_get_output(ex, y, err) ? -1 : 0;
     rn_exec_destroy(ex);
     free(x);
-    int rc = 0;
-    if (out_path) {
-        size_t m = (size_t)shape[0] * classes;
-        uint8_t *ob = rn_malloc(m * 4);
+    if (!rc && out_path) {
+        uint8_t *ob = rn_try_malloc(m * 4);
+        if (!ob) {
+            free(y);
+            return rn_alloc_fail(err, "the output file's bytes", m * 4);
+        }
         rn_le_store_f32(ob, y, m);
         FILE *f = fopen(out_path, "wb");
         if (!f || fwrite(ob, 1, m * 4, f) != m * 4) rc = rn_fail(err, "%s: cannot write", out_path);
@@ -203,9 +208,10 @@ static int run_images(rn_graph *g, char **args, int n_args, const rn_data_opts *
                  ? -1
                  : 0;
     size_t per = (size_t)3 * o->size * o->size, classes = rc ? 0 : rn_exec_numel(ex, g->output) / (size_t)batch;
-    float *x = rc ? NULL : rn_malloc((size_t)batch * per * sizeof *x);
-    float *y = rc ? NULL : rn_malloc((size_t)batch * classes * sizeof *y);
+    float *x = rc ? NULL : rn_try_malloc((size_t)batch * per * sizeof *x);
+    float *y = rc ? NULL : rn_try_malloc((size_t)batch * classes * sizeof *y);
     size_t *slot = rn_malloc((size_t)batch * sizeof *slot);  // input index of each batch row
+    if (!rc && !(x && y)) rc = rn_alloc_fail(err, "the images' input and scores", (size_t)batch * (per + classes) * sizeof *x);
     rn_jpeg_decoder *d = rn_jpeg_decoder_create();
     rn_xform_ws ws;
     memset(&ws, 0, sizeof ws);
@@ -230,9 +236,10 @@ static int run_images(rn_graph *g, char **args, int n_args, const rn_data_opts *
         }
         if (nb > 0) {
             if (nb < batch) memset(x + (size_t)nb * per, 0, (size_t)(batch - nb) * per * sizeof *x);  // padding
-            rn_exec_set_input(ex, x);
-            rn_exec_forward(ex);
-            rn_exec_get_output(ex, y);
+            if (rn_exec_set_input(ex, x, err) || rn_exec_forward(ex, err) || rn_exec_get_output(ex, y, err)) {
+                rc = -1;
+                break;
+            }
             for (int i = 0; i < nb; i++) rn_predict_out_result(out, in[slot[i]].path, y + (size_t)i * classes, classes, top);
         }
         if (first_fail < n_in) {

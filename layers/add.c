@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "layers/layer.h"
+#include "src/mem.h"
 
 typedef struct add_impl {
     dnnl_primitive_t fwd;
@@ -11,25 +12,24 @@ typedef struct add_impl {
 
 static int add_compile(rn_exec *ex, int k, rn_err *err) {
     const rn_op *op = &ex->g->ops[k];
-    add_impl *a = rn_calloc(1, sizeof *a);
+    add_impl *a = rn_try_calloc(1, sizeof *a);
+    if (!a) return rn_exec_alloc_fail(err, op, "its state", sizeof *a);
     ex->impl[k] = a;
     rn_act *x0 = rn_act_of(ex, op->in[0]), *x1 = rn_act_of(ex, op->in[1]);
     // The output takes the first input's layout; the backward then copies without reorders.
     rn_pd pd;
     dnnl_status_t st = rn_dnn_add(&pd, ex->eng, x0->md, x1->md, x0->md, ex->fuse_relu[k]);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a binary add", st);
-    a->fwd = rn_exec_primitive(pd);
-    rn_exec_note_impl(ex, k, pd);
-    rn_exec_define_output(ex, op, rn_dnn_query(pd, dnnl_query_dst_md, 0));
+    int rc = rn_exec_primitive(ex, k, pd, "a binary add", &a->fwd, err);
+    if (!rc) rc = rn_exec_define_output(ex, op, rn_dnn_query(pd, dnnl_query_dst_md, 0), err);
     dnnl_primitive_desc_destroy(pd);
-    if (x1->needs_grad && !rn_md_equal(x0->md, x1->md)) {
+    if (!rc && x1->needs_grad && !rn_md_equal(x0->md, x1->md)) {
         st = rn_dnn_reorder(&pd, ex->eng, x0->md, x1->md);
         if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a gradient reorder", st);
-        a->to_b = rn_exec_primitive(pd);
-        rn_exec_note_impl(ex, k, pd);
+        rc = rn_exec_primitive(ex, k, pd, "a gradient reorder", &a->to_b, err);
         dnnl_primitive_desc_destroy(pd);
     }
-    return 0;
+    return rc;
 }
 
 static void add_forward(rn_exec *ex, int k) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "layers/layer.h"
+#include "src/mem.h"
 
 typedef struct bn_impl {
     dnnl_primitive_t fwd, bwd;
@@ -20,58 +21,69 @@ typedef struct bn_impl {
     int bwd_shift;  // the backward takes the shift too (oneDNN 2.x; see rn_dnn_bnorm_bwd_takes_shift)
 } bn_impl;
 
+// Per-channel arrays of its own: the batch statistics (training), and d(scale), d(shift) of a frozen BN.
+static int bn_arrays(const rn_op *op, bn_impl *b, int batch_stats, int frozen_grads, int64_t C, rn_err *err) {
+    size_t bytes = (size_t)C * sizeof(float);
+    if (batch_stats && (!(b->batch_mean = rn_try_malloc(bytes)) || !(b->batch_var = rn_try_malloc(bytes))))
+        return rn_exec_alloc_fail(err, op, "its batch statistics", 2 * bytes);
+    if (frozen_grads && !(b->dummy = rn_try_malloc(2 * bytes)))
+        return rn_exec_alloc_fail(err, op, "the gradients of its frozen scale and shift", 2 * bytes);
+    return 0;
+}
+
+// The memory objects over its per-channel arrays (descriptor c_md) and its workspace (from fwd).
+static int bn_memories(rn_exec *ex, const rn_op *op, bn_impl *b, rn_cmd c_md, rn_pd fwd, rn_err *err) {
+    rn_graph *g = ex->g;
+    rn_tensor *scale = &g->tensors[op->in[1]], *shift = &g->tensors[op->in[2]];
+    int64_t C = rn_act_of(ex, op->in[0])->dims[1];
+    int rc = rn_exec_memory(ex, c_md, scale->data, op, "its scale", &b->scale, err) ||
+             rn_exec_memory(ex, c_md, shift->data, op, "its shift", &b->shift, err) ||
+             rn_exec_memory(ex, c_md, b->batch_mean ? b->batch_mean : g->tensors[op->in[3]].data, op, "its mean",
+                            &b->mean, err) ||
+             rn_exec_memory(ex, c_md, b->batch_var ? b->batch_var : g->tensors[op->in[4]].data, op, "its variance",
+                            &b->var, err);
+    if (!rc && ex->opts.training && ex->fuse_relu[op - ex->g->ops])
+        rc = rn_exec_memory(ex, rn_dnn_query(fwd, dnnl_query_workspace_md, 0), NULL, op, "its Relu workspace", &b->ws,
+                            err);
+    if (!rc && b->bwd)
+        rc = rn_exec_memory(ex, c_md, scale->trainable ? scale->grad : b->dummy, op, "its scale gradient", &b->dscale,
+                            err) ||
+             rn_exec_memory(ex, c_md, shift->trainable ? shift->grad : b->dummy + C, op, "its shift gradient",
+                            &b->dshift, err);
+    return rc ? -1 : 0;
+}
+
 static int bn_compile(rn_exec *ex, int k, rn_err *err) {
     const rn_op *op = &ex->g->ops[k];
-    bn_impl *b = rn_calloc(1, sizeof *b);
+    bn_impl *b = rn_try_calloc(1, sizeof *b);
+    if (!b) return rn_exec_alloc_fail(err, op, "its state", sizeof *b);
     ex->impl[k] = b;
     rn_graph *g = ex->g;
     rn_tensor *scale = &g->tensors[op->in[1]], *shift = &g->tensors[op->in[2]];
-    rn_tensor *rmean = &g->tensors[op->in[3]], *rvar = &g->tensors[op->in[4]];
     rn_act *x = rn_act_of(ex, op->in[0]);
     int training = ex->opts.training;
     int batch_stats = training && !ex->opts.bn_frozen;  // frozen: fine-tuning keeps the running statistics
     unsigned flags = (batch_stats ? 0 : dnnl_use_global_stats) | (ex->fuse_relu[k] ? dnnl_fuse_norm_relu : 0);
 
-    rn_pd fwd;
+    rn_pd fwd, bwd = NULL;
     dnnl_status_t st = rn_dnn_bnorm_fwd(&fwd, ex->eng, training, x->md, op->a.bn.epsilon, flags);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a batch normalization", st);
-    b->fwd = rn_exec_primitive(fwd);
-    rn_exec_note_impl(ex, k, fwd);
-    rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0));
+    int rc = rn_exec_primitive(ex, k, fwd, "a batch normalization", &b->fwd, err);
+    if (!rc) rc = rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0), err);
     rn_act *y = &ex->act[op->out];
-
-    int64_t C = x->dims[1];
-    rn_md c_md = rn_md_create(1, &C, dnnl_x);
-    b->scale = rn_exec_memory(ex, c_md, scale->data);
-    b->shift = rn_exec_memory(ex, c_md, shift->data);
-    if (batch_stats) {
-        b->batch_mean = rn_malloc((size_t)C * sizeof(float));
-        b->batch_var = rn_malloc((size_t)C * sizeof(float));
-        b->mean = rn_exec_memory(ex, c_md, b->batch_mean);
-        b->var = rn_exec_memory(ex, c_md, b->batch_var);
-    } else {
-        b->mean = rn_exec_memory(ex, c_md, rmean->data);
-        b->var = rn_exec_memory(ex, c_md, rvar->data);
-    }
-    if (training && ex->fuse_relu[k]) b->ws = rn_exec_memory(ex, rn_dnn_query(fwd, dnnl_query_workspace_md, 0), NULL);
-
-    int rc = 0;
-    if (training && y->needs_grad) {
-        rn_pd bwd;
+    if (!rc && training && y->needs_grad) {
         st = rn_dnn_bnorm_bwd(&bwd, ex->eng, y->md, x->md, op->a.bn.epsilon, flags, fwd);
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a batch normalization backward", st);
-        else {
-            b->bwd = rn_exec_primitive(bwd);
-            rn_exec_note_impl(ex, k, bwd);
-            b->bwd_shift = rn_dnn_bnorm_bwd_takes_shift();
-            dnnl_primitive_desc_destroy(bwd);
-            int frozen = !scale->trainable || !shift->trainable;
-            if (frozen) b->dummy = rn_malloc(2 * (size_t)C * sizeof(float));
-            b->dscale = rn_exec_memory(ex, c_md, scale->trainable ? scale->grad : b->dummy);
-            b->dshift = rn_exec_memory(ex, c_md, shift->trainable ? shift->grad : b->dummy + C);
-        }
+        else rc = rn_exec_primitive(ex, k, bwd, "a batch normalization backward", &b->bwd, err);
+        b->bwd_shift = rn_dnn_bnorm_bwd_takes_shift();
     }
+    int64_t C = x->dims[1];
+    if (!rc) rc = bn_arrays(op, b, batch_stats, b->bwd && (!scale->trainable || !shift->trainable), C, err);
+    rn_md c_md = rc ? NULL : rn_md_create(1, &C, dnnl_x);
+    if (!rc && !c_md) rc = rn_exec_alloc_fail(err, op, "a channel descriptor", 0);
+    if (!rc) rc = bn_memories(ex, op, b, c_md, fwd, err);
     rn_md_destroy(c_md);
+    if (bwd) dnnl_primitive_desc_destroy(bwd);
     dnnl_primitive_desc_destroy(fwd);
     return rc;
 }
@@ -104,7 +116,7 @@ static void bn_backward(rn_exec *ex, int k) {
     bn_impl *b = ex->impl[k];
     rn_act *x = rn_act_of(ex, op->in[0]);
     // An input that needs no gradient (the data) still gets one from oneDNN: into the scratch.
-    dnnl_memory_t dx = x->needs_grad ? rn_exec_grad_begin(ex, op->in[0]) : rn_exec_memory(ex, x->md, ex->scratch);
+    dnnl_memory_t dx = x->needs_grad ? rn_exec_grad_begin(ex, op->in[0]) : x->smem;
     dnnl_exec_arg_t args[10] = {{DNNL_ARG_SRC, x->mem},
                                 {DNNL_ARG_DIFF_DST, rn_act_of(ex, op->out)->dmem},
                                 {DNNL_ARG_SCALE, b->scale},
@@ -118,7 +130,6 @@ static void bn_backward(rn_exec *ex, int k) {
     if (b->bwd_shift) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SHIFT, b->shift};
     rn_exec_run(ex, b->bwd, n, args);
     if (x->needs_grad) rn_exec_grad_end(ex, op->in[0], dx);
-    else dnnl_memory_destroy(dx);
 }
 
 static void bn_release(rn_exec *ex, int k) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "layers/layer.h"
+#include "src/mem.h"
 
 typedef struct conv_impl {
     rn_weighted p;                     // primitives, weights, bias (bias over fold_bias when folding)
@@ -50,18 +51,22 @@ static int conv_prims(rn_exec *ex, int k, rn_cmd w_any, rn_cmd b_md, rn_cmd y_an
                              relu, 0);
     }
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a convolution", st);
-    c->p.fwd = rn_exec_primitive(fwd);
-    rn_exec_note_impl(ex, k, fwd);
-    rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0));
-    c->p.w_fwd = rn_exec_weights(ex, 4, w->dims, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0), RN_W_FORWARD, err);
-    int rc = c->p.w_fwd ? 0 : -1;
-    if (bn >= 0) {
+    int rc = rn_exec_primitive(ex, k, fwd, "a convolution", &c->p.fwd, err);
+    if (!rc) rc = rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0), err);
+    if (!rc) {
+        c->p.w_fwd = rn_exec_weights(ex, op, 4, w->dims, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0),
+                                     RN_W_FORWARD, err);
+        rc = c->p.w_fwd ? 0 : -1;
+    }
+    if (!rc && bn >= 0) {
         const rn_op *bop = &ex->g->ops[bn];
-        if (!rc) rn_weights_fold_bn(ex, c->p.w_fwd, ex->g->tensors[bop->in[1]].data, ex->g->tensors[bop->in[4]].data,
-                                    bop->a.bn.epsilon);
-        c->fold_bias = rn_malloc((size_t)w->dims[0] * sizeof(float));
-        c->p.bias = rn_exec_memory(ex, b_md, c->fold_bias);
-    } else if (b) c->p.bias = rn_exec_memory(ex, b_md, b->data);
+        rc = rn_weights_fold_bn(ex, op, c->p.w_fwd, ex->g->tensors[bop->in[1]].data, ex->g->tensors[bop->in[4]].data,
+                                bop->a.bn.epsilon, err);
+        size_t bytes = (size_t)w->dims[0] * sizeof(float);
+        if (!rc && !(c->fold_bias = rn_try_malloc(bytes)))
+            rc = rn_exec_alloc_fail(err, op, "the bias of its folded BatchNormalization", bytes);
+        if (!rc) rc = rn_exec_memory(ex, b_md, c->fold_bias, op, "its folded bias", &c->p.bias, err);
+    } else if (!rc && b) rc = rn_exec_memory(ex, b_md, b->data, op, "its bias", &c->p.bias, err);
 
     if (!rc && x->needs_grad) {
         // d(input) in the input's own layout, so gradients meet activations without reorders.
@@ -78,7 +83,7 @@ static int conv_prims(rn_exec *ex, int k, rn_cmd w_any, rn_cmd b_md, rn_cmd y_an
             st = rn_dnn_conv_bwd_weights(&bw, ex->eng, x->md, w_any, b ? b_md : NULL, y->md, s, pl, pr, fwd, 0);
         rc = rn_weighted_adopt(ex, k, st, bw, "a convolution backward-weights", &c->p.bwd_weights, &c->p.dw, 4, w->dims,
                                w->grad, dnnl_query_diff_weights_md, RN_W_GRADIENT, err);
-        if (!rc && b) c->p.dbias = rn_exec_memory(ex, b_md, b->grad);
+        if (!rc && b) rc = rn_exec_memory(ex, b_md, b->grad, op, "its bias gradient", &c->p.dbias, err);
     }
     dnnl_primitive_desc_destroy(fwd);
     return rc;
@@ -86,11 +91,13 @@ static int conv_prims(rn_exec *ex, int k, rn_cmd w_any, rn_cmd b_md, rn_cmd y_an
 
 static int conv_compile(rn_exec *ex, int k, rn_err *err) {
     const rn_op *op = &ex->g->ops[k];
-    ex->impl[k] = rn_calloc(1, sizeof(conv_impl));
+    if (!(ex->impl[k] = rn_try_calloc(1, sizeof(conv_impl))))
+        return rn_exec_alloc_fail(err, op, "its state", sizeof(conv_impl));
     const int64_t *wd = ex->g->tensors[op->in[1]].dims;
     rn_md w_any = rn_md_create(4, wd, dnnl_format_tag_any), b_md = rn_md_create(1, wd, dnnl_x),
           y_any = rn_md_create(4, ex->act[op->out].dims, dnnl_format_tag_any);
-    int rc = conv_prims(ex, k, w_any, b_md, y_any, err);
+    int rc = w_any && b_md && y_any ? conv_prims(ex, k, w_any, b_md, y_any, err)
+                                    : rn_exec_alloc_fail(err, op, "its memory descriptors", 0);
     rn_md_destroy(w_any);
     rn_md_destroy(b_md);
     rn_md_destroy(y_any);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "layers/layer.h"
+#include "src/mem.h"
 
 static int flatten_compile(rn_exec *ex, int k, rn_err *err) {
     const rn_op *op = &ex->g->ops[k];
@@ -10,7 +11,8 @@ static int flatten_compile(rn_exec *ex, int k, rn_err *err) {
     if (x->ndim == 4 && (x->dims[2] != 1 || x->dims[3] != 1))
         return rn_fail(err, "node '%s' (Flatten): only a 1x1 spatial input is supported (after GlobalAveragePool), "
                             "got %lldx%lld", op->name, (long long)x->dims[2], (long long)x->dims[3]);
-    ex->impl[k] = rn_calloc(1, 1);  // nothing to keep; non-NULL marks the op compiled
+    // Nothing to keep; non-NULL marks the op compiled.
+    if (!(ex->impl[k] = rn_try_calloc(1, 1))) return rn_exec_alloc_fail(err, op, "its state", 1);
     rn_exec_alias_output(ex, op, op->in[0]);
     return 0;
 }

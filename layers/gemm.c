@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "layers/layer.h"
+#include "src/mem.h"
 
 typedef rn_weighted gemm_impl;
 
@@ -18,12 +19,14 @@ static int gemm_prims(rn_exec *ex, int k, rn_cmd w_any, rn_cmd b_md, rn_cmd y_md
     rn_pd fwd;
     dnnl_status_t st = rn_dnn_ip_fwd(&fwd, ex->eng, ex->opts.training, x->md, w_any, b_md, y_md);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "an inner product", st);
-    c->fwd = rn_exec_primitive(fwd);
-    rn_exec_note_impl(ex, k, fwd);
-    rn_exec_define_output(ex, op, y_md);
-    c->bias = rn_exec_memory(ex, b_md, b->data);
-    c->w_fwd = rn_exec_weights(ex, nd, wdims, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0), RN_W_FORWARD, err);
-    int rc = c->w_fwd ? 0 : -1;
+    int rc = rn_exec_primitive(ex, k, fwd, "an inner product", &c->fwd, err);
+    if (!rc) rc = rn_exec_define_output(ex, op, y_md, err);
+    if (!rc) rc = rn_exec_memory(ex, b_md, b->data, op, "its bias", &c->bias, err);
+    if (!rc) {
+        c->w_fwd = rn_exec_weights(ex, op, nd, wdims, w->data, rn_dnn_query(fwd, dnnl_query_weights_md, 0),
+                                   RN_W_FORWARD, err);
+        rc = c->w_fwd ? 0 : -1;
+    }
     if (!rc && x->needs_grad) {
         rn_pd bd = NULL;
         st = rn_dnn_ip_bwd_data(&bd, ex->eng, x->md, w_any, y_md, fwd);
@@ -35,7 +38,7 @@ static int gemm_prims(rn_exec *ex, int k, rn_cmd w_any, rn_cmd b_md, rn_cmd y_md
         st = rn_dnn_ip_bwd_weights(&bw, ex->eng, x->md, w_any, b_md, y_md, fwd);
         rc = rn_weighted_adopt(ex, k, st, bw, "an inner product backward-weights", &c->bwd_weights, &c->dw, nd, wdims,
                                w->grad, dnnl_query_diff_weights_md, RN_W_GRADIENT, err);
-        if (!rc) c->dbias = rn_exec_memory(ex, b_md, b->grad);
+        if (!rc) rc = rn_exec_memory(ex, b_md, b->grad, op, "its bias gradient", &c->dbias, err);
     }
     dnnl_primitive_desc_destroy(fwd);
     return rc;
@@ -43,12 +46,14 @@ static int gemm_prims(rn_exec *ex, int k, rn_cmd w_any, rn_cmd b_md, rn_cmd y_md
 
 static int gemm_compile(rn_exec *ex, int k, rn_err *err) {
     const rn_op *op = &ex->g->ops[k];
-    ex->impl[k] = rn_calloc(1, sizeof(gemm_impl));
+    if (!(ex->impl[k] = rn_try_calloc(1, sizeof(gemm_impl))))
+        return rn_exec_alloc_fail(err, op, "its state", sizeof(gemm_impl));
     rn_tensor *w = &ex->g->tensors[op->in[1]], *b = &ex->g->tensors[op->in[2]];
     int64_t wdims[4] = {w->dims[0], w->dims[1], 1, 1};
     rn_md w_any = rn_md_create(rn_md_ndims(rn_act_of(ex, op->in[0])->md), wdims, dnnl_format_tag_any);
     rn_md b_md = rn_md_create(1, b->dims, dnnl_x), y_md = rn_md_create(2, ex->act[op->out].dims, dnnl_nc);
-    int rc = gemm_prims(ex, k, w_any, b_md, y_md, err);
+    int rc = w_any && b_md && y_md ? gemm_prims(ex, k, w_any, b_md, y_md, err)
+                                   : rn_exec_alloc_fail(err, op, "its memory descriptors", 0);
     rn_md_destroy(w_any);
     rn_md_destroy(b_md);
     rn_md_destroy(y_md);

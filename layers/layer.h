@@ -25,6 +25,7 @@ typedef struct rn_act {
     rn_md md;               // layout chosen by the producer (the consumer's diff uses the same); owned
     dnnl_memory_t mem;      // wraps the data buffer
     dnnl_memory_t dmem;     // wraps the gradient buffer; NULL when no gradient is needed
+    dnnl_memory_t smem;     // training: wraps ex->scratch in this layout (a second gradient, a throwaway one)
     float *buf, *diff;      // both from ex->buffers (shared by liveness); the graph input's buf is its own
     int alias;              // >= 0: shares buffers and gradient state with that tensor
     int needs_grad;
@@ -56,43 +57,59 @@ struct rn_exec {
     int n_buffers;
     size_t pool_bytes;
     uint64_t version[2];                // g->version when forward / backward-data weights were refreshed
+    int64_t (*w_items[3])[3];           // per phase: (weights index, first row, end row) (src/weights.c)
+    int w_n[3];
+    dnnl_status_t run_st;               // the first failed execution of this step (rn_exec_run), or success
+    int run_op;                         // the op then running, -1 outside ops
 };
 
-// Records which implementation oneDNN chose for one of op k's primitives (see rn_exec_impls).
-void rn_exec_note_impl(rn_exec *ex, int k, rn_pd pd);
+// Allocation and oneDNN failures while compiling are errors naming the node (op; NULL: none) and the
+// buffer, never aborts: the sizes are the user's (batch, image, width), and so is the machine's memory.
+// "node 'conv1' (Conv): out of memory allocating <what> (<bytes> bytes = <size>)"; bytes 0: no size.
+int rn_exec_alloc_fail(rn_err *err, const rn_op *op, const char *what, size_t bytes);
 
 // The activation for tensor t, following aliases.
 rn_act *rn_act_of(rn_exec *ex, int t);
 // Sets the output tensor's layout (a copy of md) and sizes its buffers (called from each layer's compile).
-void rn_exec_define_output(rn_exec *ex, const rn_op *op, rn_cmd md);
+int rn_exec_define_output(rn_exec *ex, const rn_op *op, rn_cmd md, rn_err *err);
 // Makes op's output share its input's buffers (Flatten, a Relu fused into the BN before it).
 void rn_exec_alias_output(rn_exec *ex, const rn_op *op, int onto);
 
 // Gradient of an activation input, with summation at branch points: begin() returns the memory
 // to write d(input) into — the tensor's own gradient if nothing wrote it yet in this backward, else
-// a scratch buffer — and end() adds the scratch into the gradient when it was used.
+// its memory over the scratch buffer — and end() adds the scratch into the gradient when it was used.
+// Nothing is allocated while a step runs: every memory object exists from rn_exec_create on.
 dnnl_memory_t rn_exec_grad_begin(rn_exec *ex, int t);
 void rn_exec_grad_end(rn_exec *ex, int t, dnnl_memory_t m);
 
-// Runs a primitive on the executor's stream; aborts on failure (a broken invariant, not user input).
+// Runs a primitive on the executor's stream. A failure (oneDNN out of memory for a buffer it takes
+// at execution time) is kept: later primitives of the step are skipped and rn_exec_forward /
+// rn_exec_backward return it as an error naming the node.
 void rn_exec_run(rn_exec *ex, dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);
-// Creates a primitive from a pd; aborts on failure.
-dnnl_primitive_t rn_exec_primitive(rn_pd pd);
-// Memory object over `ptr` (NULL: allocated and owned by oneDNN).
-dnnl_memory_t rn_exec_memory(rn_exec *ex, rn_cmd md, void *ptr);
+// Creates op k's primitive from pd (oneDNN allocates its workspace/scratchpad here) and records its
+// implementation (rn_exec_impls); -1 with a message naming the node and `what` ("a convolution").
+int rn_exec_primitive(rn_exec *ex, int k, rn_pd pd, const char *what, dnnl_primitive_t *out, rn_err *err);
+// Memory object over `ptr` (NULL: allocated and owned by oneDNN, e.g. a workspace); -1 naming op and what.
+int rn_exec_memory(rn_exec *ex, rn_cmd md, void *ptr, const rn_op *op, const char *what, dnnl_memory_t *out,
+                   rn_err *err);
 // Fails with a message naming the op, the primitive and the oneDNN status.
 int rn_exec_dnnl_fail(rn_err *err, const rn_op *op, const char *what, dnnl_status_t st);
 
 // A parameter in the layout a primitive wants (src/weights.c). Forward and backward-data copies
 // are refreshed from the graph's plain arrays when g->version changes; gradient copies go back to
-// the graph's plain gradient after every backward. The executor owns and frees them.
+// the graph's plain gradient after every backward. The executor owns and frees them. NULL with a
+// message naming op on failure (out of memory for the copy, a layout that is not a plain blocking).
 typedef enum rn_weights_phase { RN_W_FORWARD, RN_W_BACKWARD_DATA, RN_W_GRADIENT } rn_weights_phase;
 typedef struct rn_weights rn_weights;
-rn_weights *rn_exec_weights(rn_exec *ex, int ndim, const int64_t *dims, float *plain, rn_cmd want,
+rn_weights *rn_exec_weights(rn_exec *ex, const rn_op *op, int ndim, const int64_t *dims, float *plain, rn_cmd want,
                             rn_weights_phase phase, rn_err *err);
 // Forward weights scaled per output channel by gamma / sqrt(var + eps) (a folded BatchNormalization).
-void rn_weights_fold_bn(rn_exec *ex, rn_weights *w, const float *gamma, const float *var, float eps);
+int rn_weights_fold_bn(rn_exec *ex, const rn_op *op, rn_weights *w, const float *gamma, const float *var, float eps,
+                       rn_err *err);
 dnnl_memory_t rn_weights_mem(const rn_weights *w);
+// The work items of every phase's transfer, made once after compiling (rn_exec_create), so that a
+// step allocates nothing.
+int rn_exec_weights_prepare(rn_exec *ex, rn_err *err);
 void rn_exec_weights_run(rn_exec *ex, rn_weights_phase phase);  // every transfer of a phase, one parallel region
 void rn_exec_weights_release(rn_exec *ex);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "layers/layer.h"
+#include "src/mem.h"
 
 typedef struct pool_impl {
     dnnl_primitive_t fwd, bwd;
@@ -27,31 +28,31 @@ static void pool_geometry(rn_exec *ex, const rn_op *op, dnnl_alg_kind_t *alg, in
 
 static int pool_compile(rn_exec *ex, int k, rn_err *err) {
     const rn_op *op = &ex->g->ops[k];
-    pool_impl *p = rn_calloc(1, sizeof *p);
+    pool_impl *p = rn_try_calloc(1, sizeof *p);
+    if (!p) return rn_exec_alloc_fail(err, op, "its state", sizeof *p);
     ex->impl[k] = p;
     rn_act *x = rn_act_of(ex, op->in[0]);
     dnnl_alg_kind_t alg;
     int64_t kk[2], s[2], pl[2], pr[2];
     pool_geometry(ex, op, &alg, kk, s, pl, pr);
     rn_md y_any = rn_md_create(4, ex->act[op->out].dims, dnnl_format_tag_any);
+    if (!y_any) return rn_exec_alloc_fail(err, op, "its output descriptor", 0);
     rn_pd fwd;
     dnnl_status_t st = rn_dnn_pool_fwd(&fwd, ex->eng, ex->opts.training, alg, x->md, y_any, kk, s, pl, pr);
     rn_md_destroy(y_any);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a pooling", st);
-    p->fwd = rn_exec_primitive(fwd);
-    rn_exec_note_impl(ex, k, fwd);
-    rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0));
+    int rc = rn_exec_primitive(ex, k, fwd, "a pooling", &p->fwd, err);
+    if (!rc) rc = rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0), err);
     rn_cmd ws = rn_dnn_query(fwd, dnnl_query_workspace_md, 0);
-    if (ex->opts.training && rn_md_ndims(ws) > 0) p->ws = rn_exec_memory(ex, ws, NULL);
-    int rc = 0;
+    if (!rc && ex->opts.training && rn_md_ndims(ws) > 0)
+        rc = rn_exec_memory(ex, ws, NULL, op, "its workspace", &p->ws, err);
     rn_act *y = &ex->act[op->out];
-    if (y->needs_grad && x->needs_grad) {
+    if (!rc && y->needs_grad && x->needs_grad) {
         rn_pd bwd;
         st = rn_dnn_pool_bwd(&bwd, ex->eng, alg, x->md, y->md, kk, s, pl, pr, fwd);
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a pooling backward", st);
         else {
-            p->bwd = rn_exec_primitive(bwd);
-            rn_exec_note_impl(ex, k, bwd);
+            rc = rn_exec_primitive(ex, k, bwd, "a pooling backward", &p->bwd, err);
             dnnl_primitive_desc_destroy(bwd);
         }
     }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "layers/layer.h"
+#include "src/mem.h"
 
 typedef struct relu_impl {
     dnnl_primitive_t fwd, bwd;
@@ -11,24 +12,22 @@ typedef struct relu_impl {
 
 static int relu_compile(rn_exec *ex, int k, rn_err *err) {
     const rn_op *op = &ex->g->ops[k];
-    relu_impl *r = rn_calloc(1, sizeof *r);
+    relu_impl *r = rn_try_calloc(1, sizeof *r);
+    if (!r) return rn_exec_alloc_fail(err, op, "its state", sizeof *r);
     ex->impl[k] = r;
     rn_act *x = rn_act_of(ex, op->in[0]);
     rn_pd fwd;
     dnnl_status_t st = rn_dnn_relu_fwd(&fwd, ex->eng, ex->opts.training, x->md);
     if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, "a relu", st);
-    r->fwd = rn_exec_primitive(fwd);
-    rn_exec_note_impl(ex, k, fwd);
-    rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0));
-    int rc = 0;
+    int rc = rn_exec_primitive(ex, k, fwd, "a relu", &r->fwd, err);
+    if (!rc) rc = rn_exec_define_output(ex, op, rn_dnn_query(fwd, dnnl_query_dst_md, 0), err);
     rn_act *y = &ex->act[op->out];
-    if (y->needs_grad) {
+    if (!rc && y->needs_grad) {
         rn_pd bwd;
         st = rn_dnn_relu_bwd(&bwd, ex->eng, x->md, y->md, fwd);
         if (st != dnnl_success) rc = rn_exec_dnnl_fail(err, op, "a relu backward", st);
         else {
-            r->bwd = rn_exec_primitive(bwd);
-            rn_exec_note_impl(ex, k, bwd);
+            rc = rn_exec_primitive(ex, k, bwd, "a relu backward", &r->bwd, err);
             dnnl_primitive_desc_destroy(bwd);
         }
     }

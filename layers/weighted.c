@@ -38,10 +38,13 @@ void rn_weighted_release(rn_weighted *p) {
 int rn_weighted_adopt(rn_exec *ex, int k, dnnl_status_t st, rn_pd pd, const char *prim_name, dnnl_primitive_t *prim,
                       rn_weights **w, int ndim, const int64_t *dims, float *plain, dnnl_query_t what,
                       rn_weights_phase phase, rn_err *err) {
-    if (st != dnnl_success) return rn_exec_dnnl_fail(err, &ex->g->ops[k], prim_name, st);
-    *prim = rn_exec_primitive(pd);
-    rn_exec_note_impl(ex, k, pd);
-    *w = rn_exec_weights(ex, ndim, dims, plain, rn_dnn_query(pd, what, 0), phase, err);
+    const rn_op *op = &ex->g->ops[k];
+    if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, prim_name, st);
+    int rc = rn_exec_primitive(ex, k, pd, prim_name, prim, err);
+    if (!rc) {
+        *w = rn_exec_weights(ex, op, ndim, dims, plain, rn_dnn_query(pd, what, 0), phase, err);
+        rc = *w ? 0 : -1;
+    }
     dnnl_primitive_desc_destroy(pd);
-    return *w ? 0 : -1;
+    return rc;
 }

@@ -12,11 +12,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/mem.h"
+
 #define RN_DNNL3 (DNNL_VERSION_MAJOR >= 3)
 
-static void md_fail(dnnl_status_t st, const char *what) {
+// A refused descriptor: out of memory is the machine's (NULL to the caller); any other status is a
+// shape the validated graph should not have produced (an invariant: abort).
+static rn_md md_fail(dnnl_status_t st, const char *what) {
+    if (st == dnnl_out_of_memory) return NULL;
     fprintf(stderr, "internal error: oneDNN could not %s a memory descriptor (status %d)\n", what, (int)st);
     abort();
+}
+
+const char *rn_dnn_status_str(dnnl_status_t st) {
+    switch (st) {
+    case dnnl_success: return "success";
+    case dnnl_out_of_memory: return "out of memory";
+    case dnnl_invalid_arguments: return "invalid arguments";
+    case dnnl_unimplemented: return "unimplemented";
+    default: return "failure";
+    }
 }
 
 // ---- memory descriptors ----------------------------------------------------------------------
@@ -26,31 +41,33 @@ rn_md rn_md_create(int ndim, const int64_t *dims, dnnl_format_tag_t tag) {
     for (int i = 0; i < ndim; i++) d[i] = dims[i];
     rn_md md = NULL;
     dnnl_status_t st;
+    if (rn_fault_hit()) return NULL;
 #if RN_DNNL3
     st = dnnl_memory_desc_create_with_tag(&md, ndim, d, dnnl_f32, tag);
 #else
     md = malloc(sizeof *md);
-    if (!md) md_fail(dnnl_out_of_memory, "allocate");
+    if (!md) return NULL;
     st = dnnl_memory_desc_init_by_tag(md, ndim, d, dnnl_f32, tag);
+    if (st != dnnl_success) free(md);
 #endif
-    if (st != dnnl_success) md_fail(st, "create");
-    return md;
+    return st == dnnl_success ? md : md_fail(st, "create");
 }
 
 rn_md rn_md_plain(int ndim, const int64_t *dims) {
     static const dnnl_format_tag_t tags[5] = {dnnl_format_tag_undef, dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd};
-    if (ndim < 1 || ndim > 4) md_fail(dnnl_invalid_arguments, "create a plain");
+    if (ndim < 1 || ndim > 4) return md_fail(dnnl_invalid_arguments, "create a plain");
     return rn_md_create(ndim, dims, tags[ndim]);
 }
 
 rn_md rn_md_copy(rn_cmd md) {
     rn_md c = NULL;
+    if (rn_fault_hit()) return NULL;
 #if RN_DNNL3
     dnnl_status_t st = dnnl_memory_desc_clone(&c, md);
-    if (st != dnnl_success) md_fail(st, "copy");
+    if (st != dnnl_success) return md_fail(st, "copy");
 #else
     c = malloc(sizeof *c);
-    if (!c) md_fail(dnnl_out_of_memory, "copy");
+    if (!c) return NULL;
     *c = *md;
 #endif
     return c;
@@ -79,7 +96,7 @@ int rn_md_dims(rn_cmd md, int64_t *dims) {
     int n = rn_md_ndims(md);
 #if RN_DNNL3
     const dnnl_dims_t *d = NULL;
-    if (n > 0 && dnnl_memory_desc_query(md, dnnl_query_dims, &d) != dnnl_success) md_fail(dnnl_runtime_error, "query");
+    if (n > 0 && dnnl_memory_desc_query(md, dnnl_query_dims, &d) != dnnl_success) (void)md_fail(dnnl_runtime_error, "query");
     for (int i = 0; i < n; i++) dims[i] = (*d)[i];
 #else
     for (int i = 0; i < n; i++) dims[i] = md->dims[i];

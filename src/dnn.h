@@ -27,11 +27,14 @@ typedef rn_md_t *rn_md;
 typedef const rn_md_t *rn_cmd;
 
 // f32 descriptor of shape dims (ndim <= 4) with a format tag (dnnl_format_tag_any allowed).
-// Aborts when oneDNN refuses (shapes come from a validated graph: a broken invariant).
+// NULL when out of memory (the caller names what it was making); aborts when oneDNN refuses for any
+// other reason (shapes come from a validated graph: a broken invariant).
 rn_md rn_md_create(int ndim, const int64_t *dims, dnnl_format_tag_t tag);
-// The plain row-major descriptor of ndim (1..4) dims: dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd.
+// The plain row-major descriptor of ndim (1..4) dims: dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd (NULL: as above).
 rn_md rn_md_plain(int ndim, const int64_t *dims);
-rn_md rn_md_copy(rn_cmd md);
+rn_md rn_md_copy(rn_cmd md);  // NULL when out of memory
+// "out of memory", "unimplemented", ...: a oneDNN status in words, for messages.
+const char *rn_dnn_status_str(dnnl_status_t st);
 void rn_md_destroy(rn_md md);              // NULL is fine
 int rn_md_ndims(rn_cmd md);                // 0 for NULL or a zero descriptor (a workspace that is not needed)
 int rn_md_dims(rn_cmd md, int64_t *dims);  // writes ndims values, returns ndims

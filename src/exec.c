@@ -20,46 +20,110 @@ rn_act *rn_act_of(rn_exec *ex, int t) {
 }
 
 void rn_exec_run(rn_exec *ex, dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args) {
-    dnnl_status_t st = dnnl_primitive_execute(p, ex->stream, nargs, args);
-    if (st != dnnl_success) {
-        fprintf(stderr, "internal error: oneDNN primitive failed to execute (status %d)\n", (int)st);
-        abort();
-    }
+    if (ex->run_st != dnnl_success) return;  // a primitive of this step failed: the rest would read garbage
+    dnnl_status_t st = rn_fault_hit() ? dnnl_out_of_memory : dnnl_primitive_execute(p, ex->stream, nargs, args);
+    if (st != dnnl_success) ex->run_st = st;
 }
 
-dnnl_primitive_t rn_exec_primitive(rn_pd pd) {
-    dnnl_primitive_t p = NULL;
-    dnnl_status_t st = dnnl_primitive_create(&p, pd);
-    if (st != dnnl_success) {
-        fprintf(stderr, "internal error: oneDNN primitive creation failed (status %d, %s)\n", (int)st,
-                rn_dnn_impl(pd));
-        abort();
-    }
-    return p;
+// The step's result: the first failed execution as an error naming the node (then cleared, so that
+// the next step starts afresh), or 0. `pass`: "the forward pass", "the input copy", ...
+static int run_result(rn_exec *ex, const char *pass, rn_err *err) {
+    dnnl_status_t st = ex->run_st;
+    if (st == dnnl_success && dnnl_stream_wait(ex->stream) == dnnl_success) return 0;
+    ex->run_st = dnnl_success;
+    if (st == dnnl_success) return rn_fail(err, "oneDNN: the stream failed to finish %s", pass);
+    if (ex->run_op < 0)
+        return rn_fail(err, "oneDNN failed to execute %s: %s (status %d)", pass, rn_dnn_status_str(st), (int)st);
+    const rn_op *op = &ex->g->ops[ex->run_op];
+    return rn_fail(err, "node '%s' (%s): oneDNN failed to execute it in %s: %s (status %d)", op->name,
+                   rn_op_type_name(op->type), pass, rn_dnn_status_str(st), (int)st);
 }
 
-dnnl_memory_t rn_exec_memory(rn_exec *ex, rn_cmd md, void *ptr) {
-    dnnl_memory_t m = NULL;
-    dnnl_status_t st = dnnl_memory_create(&m, md, ex->eng, ptr ? ptr : DNNL_MEMORY_ALLOCATE);
-    if (st != dnnl_success) {
-        fprintf(stderr, "internal error: oneDNN memory creation failed (status %d)\n", (int)st);
-        abort();
+int rn_exec_alloc_fail(rn_err *err, const rn_op *op, const char *what, size_t bytes) {
+    rn_alloc_fail(err, what, bytes);
+    if (!op || !err) return -1;
+    char m[sizeof err->msg];
+    memcpy(m, err->msg, sizeof m);
+    return rn_fail(err, "node '%s' (%s): %s", op->name, rn_op_type_name(op->type), m);
+}
+
+// oneDNN (2.6) does not survive every allocation failure inside primitive creation: under an RLIMIT_AS
+// it was seen to crash there (SIGSEGV in dnnl_primitive_create, in its JIT code generation). So the
+// room for what the primitive takes (its memory consumption: scratchpad and its own buffers) plus a
+// margin for its generated code and bookkeeping is mapped first, and its absence is out of memory.
+#define PRIM_MARGIN ((size_t)32 << 20)
+
+static size_t prim_need(rn_pd pd) {
+    int64_t need = 0;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_memory_consumption_s64, 0, &need) != dnnl_success || need < 0) need = 0;
+    return (size_t)need;
+}
+
+static dnnl_status_t make_primitive(dnnl_primitive_t *p, rn_pd pd) {
+    *p = NULL;
+    if (rn_fault_hit() || !rn_mem_can_map(prim_need(pd) + PRIM_MARGIN)) return dnnl_out_of_memory;
+    return dnnl_primitive_create(p, pd);
+}
+
+// Which implementation oneDNN chose for one of op k's primitives (see rn_exec_impls).
+static int note_impl(rn_exec *ex, int k, rn_pd pd) {
+    for (int i = 0; i < RN_MAX_PRIMS; i++)
+        if (!ex->impl_names[k][i]) {
+            const char *s = rn_dnn_impl(pd);
+            char *c = rn_try_malloc(strlen(s) + 1);
+            if (!c) return -1;
+            ex->impl_names[k][i] = strcpy(c, s);
+            return 0;
+        }
+    return 0;
+}
+
+int rn_exec_primitive(rn_exec *ex, int k, rn_pd pd, const char *what, dnnl_primitive_t *out, rn_err *err) {
+    const rn_op *op = &ex->g->ops[k];
+    dnnl_status_t st = make_primitive(out, pd);
+    if (st == dnnl_out_of_memory) {
+        // Its scratchpad, buffers of its own and code: oneDNN makes them with the primitive.
+        char w[200];
+        snprintf(w, sizeof w, "oneDNN's primitive for %s, with its scratchpad and generated code", what);
+        return rn_exec_alloc_fail(err, op, w, prim_need(pd));
     }
-    return m;
+    if (st != dnnl_success) return rn_exec_dnnl_fail(err, op, what, st);
+    if (note_impl(ex, k, pd)) {
+        dnnl_primitive_destroy(*out);
+        *out = NULL;
+        return rn_exec_alloc_fail(err, op, "the name of an implementation", 0);
+    }
+    return 0;
+}
+
+int rn_exec_memory(rn_exec *ex, rn_cmd md, void *ptr, const rn_op *op, const char *what, dnnl_memory_t *out,
+                   rn_err *err) {
+    *out = NULL;
+    dnnl_status_t st = rn_fault_hit() ? dnnl_out_of_memory
+                                      : dnnl_memory_create(out, md, ex->eng, ptr ? ptr : DNNL_MEMORY_ALLOCATE);
+    if (st == dnnl_success) return 0;
+    *out = NULL;
+    char w[160];
+    if (!ptr) return rn_exec_alloc_fail(err, op, what, rn_md_bytes(md));  // oneDNN's own buffer
+    snprintf(w, sizeof w, "the oneDNN memory object of %s", what);
+    if (st == dnnl_out_of_memory) return rn_exec_alloc_fail(err, op, w, 0);
+    return rn_exec_dnnl_fail(err, op, w, st);
 }
 
 int rn_exec_dnnl_fail(rn_err *err, const rn_op *op, const char *what, dnnl_status_t st) {
-    return rn_fail(err, "node '%s' (%s): oneDNN could not create %s (status %d)", op->name,
-                   rn_op_type_name(op->type), what, (int)st);
+    return rn_fail(err, "node '%s' (%s): oneDNN could not create %s: %s (status %d)", op->name,
+                   rn_op_type_name(op->type), what, rn_dnn_status_str(st), (int)st);
 }
 
-void rn_exec_define_output(rn_exec *ex, const rn_op *op, rn_cmd md) {
+int rn_exec_define_output(rn_exec *ex, const rn_op *op, rn_cmd md, rn_err *err) {
     rn_act *a = &ex->act[op->out];
     RN_CHECK(!a->md);
     a->md = rn_md_copy(md);
+    if (!a->md) return rn_exec_alloc_fail(err, op, "its output's memory descriptor", 0);
     a->defined = 1;
     size_t bytes = rn_md_bytes(md);
     if (bytes > ex->scratch_bytes) ex->scratch_bytes = bytes;
+    return 0;
 }
 
 void rn_exec_alias_output(rn_exec *ex, const rn_op *op, int onto) {
@@ -75,13 +139,13 @@ dnnl_memory_t rn_exec_grad_begin(rn_exec *ex, int t) {
     rn_act *a = rn_act_of(ex, t);
     RN_CHECK(a->dmem);
     if (!a->diff_written) return a->dmem;
-    return rn_exec_memory(ex, a->md, ex->scratch);
+    RN_CHECK(a->smem);
+    return a->smem;
 }
 
 void rn_exec_grad_end(rn_exec *ex, int t, dnnl_memory_t m) {
     rn_act *a = rn_act_of(ex, t);
     if (m != a->dmem) {
-        dnnl_memory_destroy(m);
         // A second consumer's gradient: sum it into the first (branch point of a residual block).
         size_t n = rn_md_bytes(a->md) / sizeof(float);
         float *d = a->diff;
@@ -90,14 +154,6 @@ void rn_exec_grad_end(rn_exec *ex, int t, dnnl_memory_t m) {
         for (size_t i = 0; i < n; i++) d[i] += s[i];
     }
     a->diff_written = 1;
-}
-
-void rn_exec_note_impl(rn_exec *ex, int k, rn_pd pd) {
-    for (int i = 0; i < RN_MAX_PRIMS; i++)
-        if (!ex->impl_names[k][i]) {
-            ex->impl_names[k][i] = rn_strdup(rn_dnn_impl(pd));
-            return;
-        }
 }
 
 int rn_exec_impls(const rn_exec *ex, int op, const char **names, int max) {
@@ -197,30 +253,38 @@ static void release_all(rn_exec *ex) {
                 rn_layer_for(g->ops[k].type)->release(ex, k);
                 free(ex->impl[k]);
             }
-    if (ex->act)
+    if (ex->act) {
         for (int i = 0; i < g->n_tensors; i++) {
             rn_act *a = &ex->act[i];
             rn_md_destroy(a->md);
             if (a->alias >= 0) continue;
-            if (a->mem) dnnl_memory_destroy(a->mem);
-            if (a->dmem) dnnl_memory_destroy(a->dmem);
+            dnnl_memory_t m[3] = {a->mem, a->dmem, a->smem};
+            for (int j = 0; j < 3; j++)
+                if (m[j]) dnnl_memory_destroy(m[j]);
         }
-    rn_free_aligned(ex->act[g->input].buf);
+        rn_free_aligned(ex->act[g->input].buf);
+    }
     for (int i = 0; i < ex->n_buffers; i++) rn_free_aligned(ex->buffers[i]);
     free(ex->buffers);
 }
 
-static void bind_act(rn_exec *ex, rn_act *a, void *buf) {
-    a->buf = buf;
-    a->mem = rn_exec_memory(ex, a->md, buf);
+// A tensor's name in messages: "activation 'stage1.conv1.out'".
+static const char *tensor_what(rn_exec *ex, const char *kind, int t, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s '%s'", kind, ex->g->tensors[t].name);
+    return buf;
 }
 
 // Activation and gradient buffers as src/exec_plan.c plans them (the memory estimate adds up the
-// same plan). A buffer that cannot be allocated is an error naming it, not an abort.
+// same plan), and their memory objects. A buffer that cannot be allocated is an error naming it, not an abort.
 static int allocate_buffers(rn_exec *ex, rn_err *err) {
     rn_graph *g = ex->g;
-    size_t *bytes = rn_calloc((size_t)g->n_tensors, sizeof *bytes);
-    int *act = rn_malloc((size_t)g->n_tensors * sizeof *act), *diff = rn_malloc((size_t)g->n_tensors * sizeof *diff);
+    size_t nt = (size_t)g->n_tensors;
+    size_t *bytes = rn_try_calloc(nt, sizeof *bytes);
+    int *act = rn_try_calloc(nt, sizeof *act), *diff = rn_try_calloc(nt, sizeof *diff);
+    if (!bytes || !act || !diff) {
+        free(bytes), free(act), free(diff);
+        return rn_alloc_fail(err, "the executor's buffer plan", nt * (sizeof *bytes + 2 * sizeof *act));
+    }
     for (int t = 0; t < g->n_tensors; t++) {
         rn_act *a = &ex->act[t];
         if (a->alias < 0 && (a->defined || t == g->input)) bytes[t] = rn_md_bytes(a->md);
@@ -228,24 +292,33 @@ static int allocate_buffers(rn_exec *ex, rn_err *err) {
     rn_buf_plan pa = {0}, pd = {0};
     rn_plan_acts(ex, bytes, act, &pa);
     if (ex->opts.training) rn_plan_diffs(ex, bytes, diff, &pd);
-    ex->buffers = rn_calloc((size_t)(pa.n + pd.n) + 1, sizeof *ex->buffers);
     int rc = 0;
+    ex->buffers = rn_try_calloc((size_t)(pa.n + pd.n) + 1, sizeof *ex->buffers);
+    if (!ex->buffers) rc = rn_alloc_fail(err, "the executor's buffer list", ((size_t)(pa.n + pd.n) + 1) * sizeof(void *));
     for (int j = 0; j < pa.n + pd.n && !rc; j++) {
         size_t n = j < pa.n ? pa.bytes[j] : pd.bytes[j - pa.n];
         ex->buffers[j] = rn_try_calloc_aligned(n);
-        if (!ex->buffers[j]) {
-            rn_alloc_fail(err, j < pa.n ? "an activation buffer of the executor" : "a gradient buffer of the executor", n);
-            rc = -1;
-        } else ex->n_buffers++;
+        if (!ex->buffers[j])
+            rc = rn_alloc_fail(err, j < pa.n ? "an activation buffer of the executor" : "a gradient buffer of the executor", n);
+        else ex->n_buffers++;
     }
     ex->pool_bytes = pa.total + pd.total;
+    char w[300];
     for (int t = 0; t < g->n_tensors && !rc; t++) {
         rn_act *a = &ex->act[t];
-        if (act[t] >= 0) bind_act(ex, a, ex->buffers[act[t]]);
-        if (ex->opts.training && diff[t] >= 0) {
-            a->diff = ex->buffers[pa.n + diff[t]];
-            a->dmem = rn_exec_memory(ex, a->md, a->diff);
+        if (act[t] >= 0) {
+            a->buf = ex->buffers[act[t]];
+            rc = rn_exec_memory(ex, a->md, a->buf, NULL, tensor_what(ex, "activation", t, w, sizeof w), &a->mem, err);
         }
+        if (!rc && ex->opts.training && diff[t] >= 0) {
+            a->diff = ex->buffers[pa.n + diff[t]];
+            rc = rn_exec_memory(ex, a->md, a->diff, NULL, tensor_what(ex, "gradient", t, w, sizeof w), &a->dmem, err);
+        }
+        // The scratch in this tensor's layout: a second consumer's gradient, or one nobody needs
+        // (a BatchNormalization on the graph input), without creating memory objects while stepping.
+        if (!rc && ex->opts.training && a->alias < 0 && a->md)
+            rc = rn_exec_memory(ex, a->md, ex->scratch, NULL, tensor_what(ex, "gradient scratch of", t, w, sizeof w),
+                                &a->smem, err);
     }
     rn_buf_plan_free(&pa);
     rn_buf_plan_free(&pd);
@@ -255,58 +328,68 @@ static int allocate_buffers(rn_exec *ex, rn_err *err) {
     return rc;
 }
 
-int rn_exec_create(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_exec_opts *opts, rn_exec **out,
-                   rn_err *err) {
-    *out = NULL;
-    rn_exec *ex = rn_calloc(1, sizeof *ex);
-    ex->g = g;
-    ex->opts = opts ? *opts : rn_exec_opts_default(1);
-    ex->batch = batch;
-    ex->act = rn_calloc((size_t)g->n_tensors, sizeof *ex->act);
-    ex->impl = rn_calloc((size_t)g->n_ops, sizeof *ex->impl);
-    ex->skip = rn_calloc((size_t)g->n_ops, sizeof *ex->skip);
-    ex->fuse_relu = rn_calloc((size_t)g->n_ops, sizeof *ex->fuse_relu);
-    ex->fold_bn = rn_malloc((size_t)g->n_ops * sizeof *ex->fold_bn);
-    for (int k = 0; k < g->n_ops; k++) ex->fold_bn[k] = -1;
-    ex->t_fwd = rn_calloc((size_t)g->n_ops, sizeof *ex->t_fwd);
-    ex->t_bwd = rn_calloc((size_t)g->n_ops, sizeof *ex->t_bwd);
-    ex->impl_names = rn_calloc((size_t)g->n_ops, sizeof *ex->impl_names);
-    if (dnnl_engine_create(&ex->eng, dnnl_cpu, 0) != dnnl_success ||
-        dnnl_stream_create(&ex->stream, ex->eng, dnnl_stream_default_flags) != dnnl_success) {
-        rn_exec_destroy(ex);
-        return rn_fail(err, "oneDNN: could not create a CPU engine and stream");
-    }
-    if (rn_exec_plan(ex, H, W, err)) {
-        rn_exec_destroy(ex);
-        return -1;
-    }
+// Everything rn_exec_create allocates before compiling; -1 when one of them is out of memory.
+static int create_arrays(rn_exec *ex, rn_err *err) {
+    size_t nt = (size_t)ex->g->n_tensors, no = (size_t)ex->g->n_ops;
+    ex->act = rn_try_calloc(nt, sizeof *ex->act);
+    ex->impl = rn_try_calloc(no, sizeof *ex->impl);
+    ex->skip = rn_try_calloc(no, sizeof *ex->skip);
+    ex->fuse_relu = rn_try_calloc(no, sizeof *ex->fuse_relu);
+    ex->fold_bn = rn_try_calloc(no, sizeof *ex->fold_bn);
+    ex->t_fwd = rn_try_calloc(no, sizeof *ex->t_fwd);
+    ex->t_bwd = rn_try_calloc(no, sizeof *ex->t_bwd);
+    ex->impl_names = rn_try_calloc(no, sizeof *ex->impl_names);
+    if (!ex->act || !ex->impl || !ex->skip || !ex->fuse_relu || !ex->fold_bn || !ex->t_fwd || !ex->t_bwd ||
+        !ex->impl_names)
+        return rn_alloc_fail(err, "the executor's per-op and per-tensor tables",
+                             nt * sizeof *ex->act + no * (sizeof *ex->impl + 2 * sizeof(int) + sizeof *ex->fold_bn +
+                                                          2 * sizeof(double) + sizeof *ex->impl_names));
+    for (size_t k = 0; k < no; k++) ex->fold_bn[k] = -1;
+    return 0;
+}
+
+static int create(rn_exec *ex, int64_t H, int64_t W, rn_err *err) {
+    rn_graph *g = ex->g;
+    if (create_arrays(ex, err)) return -1;
+    dnnl_status_t st = dnnl_engine_create(&ex->eng, dnnl_cpu, 0);
+    if (st == dnnl_success) st = dnnl_stream_create(&ex->stream, ex->eng, dnnl_stream_default_flags);
+    if (st != dnnl_success)
+        return rn_fail(err, "oneDNN: could not create a CPU engine and stream: %s (status %d)", rn_dnn_status_str(st),
+                       (int)st);
+    if (rn_exec_plan(ex, H, W, err)) return -1;
     // The graph input crosses from plain NCHW once; everything after takes oneDNN's layouts.
     rn_act *in = &ex->act[g->input];
     dnnl_format_tag_t tag = ex->opts.input_blocked ? dnnl_nChw16c : dnnl_nchw;
     in->md = rn_md_create(4, in->dims, tag);
+    if (!in->md) return rn_alloc_fail(err, "the executor's input descriptor", 0);
     size_t bytes = rn_md_bytes(in->md);
     in->buf = rn_try_calloc_aligned(bytes);
-    if (!in->buf) {
-        rn_exec_destroy(ex);
-        return rn_alloc_fail(err, "the executor's input buffer", bytes);
-    }
-    in->mem = rn_exec_memory(ex, in->md, in->buf);
+    if (!in->buf) return rn_alloc_fail(err, "the executor's input buffer", bytes);
+    if (rn_exec_memory(ex, in->md, in->buf, NULL, "the executor's input", &in->mem, err)) return -1;
     ex->scratch_bytes = bytes;
     for (int k = 0; k < g->n_ops; k++) {
-        const rn_layer *L = rn_layer_for(g->ops[k].type);
         if (ex->skip[k]) {
             // A Relu fused into the op before it, or a BN folded into its Conv: shares its output.
             rn_exec_alias_output(ex, &g->ops[k], g->ops[k].in[0]);
             continue;
         }
-        if (L->compile(ex, k, err)) {
-            rn_exec_destroy(ex);
-            return -1;
-        }
+        if (rn_layer_for(g->ops[k].type)->compile(ex, k, err)) return -1;
     }
     ex->scratch = rn_try_calloc_aligned(ex->scratch_bytes);
-    if (!ex->scratch || allocate_buffers(ex, err)) {
-        if (!ex->scratch) rn_alloc_fail(err, "the executor's gradient-summation buffer", ex->scratch_bytes);
+    if (!ex->scratch) return rn_alloc_fail(err, "the executor's gradient-summation buffer", ex->scratch_bytes);
+    return allocate_buffers(ex, err) || rn_exec_weights_prepare(ex, err) ? -1 : 0;
+}
+
+int rn_exec_create(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_exec_opts *opts, rn_exec **out,
+                   rn_err *err) {
+    *out = NULL;
+    rn_exec *ex = rn_try_calloc(1, sizeof *ex);
+    if (!ex) return rn_alloc_fail(err, "the executor", sizeof *ex);
+    ex->g = g;
+    ex->opts = opts ? *opts : rn_exec_opts_default(1);
+    ex->batch = batch;
+    ex->run_op = -1;
+    if (create(ex, H, W, err)) {
         rn_exec_destroy(ex);
         return -1;
     }
@@ -333,89 +416,108 @@ void rn_exec_destroy(rn_exec *ex) {
     free(ex);
 }
 
-// Copies between a plain buffer and an activation's layout (reorder when they differ).
-static void transfer(rn_exec *ex, rn_cmd md, void *act_buf, float *plain, int to_plain) {
+// Copies between a plain buffer and an activation's layout (a reorder when they differ). `what`
+// names the copy in messages ("the input copy"). Made per call: only tests and tools read other
+// layouts than the plain ones the graph input and output normally have.
+static int transfer(rn_exec *ex, rn_cmd md, void *act_buf, float *plain, int to_plain, const char *what, rn_err *err) {
     int64_t dims[RN_MAX_DIMS];
     int nd = rn_md_dims(md, dims);
     rn_md pmd = rn_md_plain(nd, dims);
+    char w[400];
+    snprintf(w, sizeof w, "the plain-layout descriptor of %s", what);
+    if (!pmd) return rn_alloc_fail(err, w, 0);
     if (rn_md_equal(pmd, md)) {
         size_t bytes = rn_md_bytes(md);
         if (to_plain) memcpy(plain, act_buf, bytes);
         else memcpy(act_buf, plain, bytes);
         rn_md_destroy(pmd);
-        return;
+        return 0;
     }
-    dnnl_memory_t pm = rn_exec_memory(ex, pmd, plain), am = rn_exec_memory(ex, md, act_buf);
-    rn_pd pd;
-    RN_CHECK(to_plain ? rn_dnn_reorder(&pd, ex->eng, md, pmd) == dnnl_success
-                      : rn_dnn_reorder(&pd, ex->eng, pmd, md) == dnnl_success);
-    dnnl_primitive_t p = rn_exec_primitive(pd);
-    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, to_plain ? am : pm}, {DNNL_ARG_TO, to_plain ? pm : am}};
-    rn_exec_run(ex, p, 2, args);
-    dnnl_stream_wait(ex->stream);
-    dnnl_primitive_destroy(p);
-    dnnl_primitive_desc_destroy(pd);
-    dnnl_memory_destroy(pm);
-    dnnl_memory_destroy(am);
+    dnnl_memory_t pm = NULL, am = NULL;
+    rn_pd pd = NULL;
+    dnnl_primitive_t p = NULL;
+    int rc = rn_exec_memory(ex, pmd, plain, NULL, what, &pm, err) || rn_exec_memory(ex, md, act_buf, NULL, what, &am, err);
+    dnnl_status_t st = dnnl_success;
+    if (!rc) st = to_plain ? rn_dnn_reorder(&pd, ex->eng, md, pmd) : rn_dnn_reorder(&pd, ex->eng, pmd, md);
+    if (!rc && st == dnnl_success) st = make_primitive(&p, pd);
+    if (!rc && st != dnnl_success)
+        rc = rn_fail(err, "oneDNN could not create the reorder of %s: %s (status %d)", what, rn_dnn_status_str(st),
+                     (int)st);
+    if (!rc) {
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, to_plain ? am : pm}, {DNNL_ARG_TO, to_plain ? pm : am}};
+        ex->run_op = -1;
+        rn_exec_run(ex, p, 2, args);
+        rc = run_result(ex, what, err);
+    }
+    if (p) dnnl_primitive_destroy(p);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (pm) dnnl_memory_destroy(pm);
+    if (am) dnnl_memory_destroy(am);
     rn_md_destroy(pmd);
+    return rc;
 }
 
-void rn_exec_set_input(rn_exec *ex, const float *nchw) {
+int rn_exec_set_input(rn_exec *ex, const float *nchw, rn_err *err) {
     rn_act *a = &ex->act[ex->g->input];
-    transfer(ex, a->md, a->buf, (float *)nchw, 0);
+    return transfer(ex, a->md, a->buf, (float *)nchw, 0, "the input copy", err);
 }
 
-void rn_exec_forward(rn_exec *ex) {
+int rn_exec_forward(rn_exec *ex, rn_err *err) {
     rn_graph *g = ex->g;
     if (ex->version[0] != g->version) {
         rn_exec_weights_run(ex, RN_W_FORWARD);
         ex->version[0] = g->version;
     }
-    for (int k = 0; k < g->n_ops; k++) {
+    for (int k = 0; k < g->n_ops && ex->run_st == dnnl_success; k++) {
         if (ex->skip[k]) continue;
         double t0 = ex->opts.profile ? rn_now() : 0;
+        ex->run_op = k;
         rn_layer_for(g->ops[k].type)->forward(ex, k);
         if (ex->opts.profile) ex->t_fwd[k] += rn_now() - t0;
     }
-    dnnl_stream_wait(ex->stream);
+    return run_result(ex, "the forward pass", err);
 }
 
-void rn_exec_get_output(rn_exec *ex, float *out) { rn_exec_read_act(ex, ex->g->output, out); }
+int rn_exec_get_output(rn_exec *ex, float *out, rn_err *err) { return rn_exec_read_act(ex, ex->g->output, out, err); }
 
-void rn_exec_backward(rn_exec *ex, const float *dout) {
+int rn_exec_backward(rn_exec *ex, const float *dout, rn_err *err) {
     rn_graph *g = ex->g;
     RN_CHECK(ex->opts.training);
     for (int i = 0; i < g->n_tensors; i++) ex->act[i].diff_written = 0;
     rn_act *o = rn_act_of(ex, g->output);
-    if (!o->needs_grad) return;
-    transfer(ex, o->md, o->diff, (float *)dout, 0);
+    if (!o->needs_grad) return 0;
+    if (transfer(ex, o->md, o->diff, (float *)dout, 0, "the output-gradient copy", err)) return -1;
     o->diff_written = 1;
     if (ex->version[1] != g->version) {
         rn_exec_weights_run(ex, RN_W_BACKWARD_DATA);
         ex->version[1] = g->version;
     }
-    for (int k = g->n_ops - 1; k >= 0; k--) {
+    for (int k = g->n_ops - 1; k >= 0 && ex->run_st == dnnl_success; k--) {
         if (ex->skip[k]) continue;
         rn_act *a = rn_act_of(ex, g->ops[k].out);
         if (!a->needs_grad) continue;
         RN_CHECK(a->diff_written);
         double t0 = ex->opts.profile ? rn_now() : 0;
+        ex->run_op = k;
         rn_layer_for(g->ops[k].type)->backward(ex, k);
         if (ex->opts.profile) ex->t_bwd[k] += rn_now() - t0;
     }
-    dnnl_stream_wait(ex->stream);
+    if (run_result(ex, "the backward pass", err)) return -1;
     rn_exec_weights_run(ex, RN_W_GRADIENT);
+    return 0;
 }
 
-void rn_exec_read_act(rn_exec *ex, int t, float *out) {
+int rn_exec_read_act(rn_exec *ex, int t, float *out, rn_err *err) {
     rn_act *a = rn_act_of(ex, t);
-    transfer(ex, a->md, a->buf, out, 1);
+    char w[300];
+    return transfer(ex, a->md, a->buf, out, 1, tensor_what(ex, "the copy of activation", t, w, sizeof w), err);
 }
 
-void rn_exec_read_grad(rn_exec *ex, int t, float *out) {
+int rn_exec_read_grad(rn_exec *ex, int t, float *out, rn_err *err) {
     rn_act *a = rn_act_of(ex, t);
     RN_CHECK(a->diff);
-    transfer(ex, a->md, a->diff, out, 1);
+    char w[300];
+    return transfer(ex, a->md, a->diff, out, 1, tensor_what(ex, "the copy of the gradient of", t, w, sizeof w), err);
 }
 
 int rn_exec_needs_grad(const rn_exec *ex, int t) { return ex->act[t].needs_grad; }

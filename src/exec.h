@@ -7,6 +7,13 @@
 //
 // Ownership: rn_exec_create allocates every activation buffer, primitive and memory object;
 // rn_exec_destroy frees them. The graph must outlive the executor and keep its structure.
+//
+// Failures: rn_exec_create returns -1 with a message naming the node and buffer when memory runs
+// out (its buffers, weight copies, oneDNN's workspaces and scratchpads), never aborts. The forward
+// and backward passes allocate nothing of ours (the input and output copies only make a oneDNN
+// reorder where the layout is not plain: blocked test inputs); what oneDNN takes while executing
+// (e.g. a GEMM's packing buffers) can still run out, and the step functions then return -1 naming
+// the node ("out of memory").
 #ifndef RN_EXEC_H
 #define RN_EXEC_H
 
@@ -31,18 +38,19 @@ int rn_exec_create(rn_graph *g, int64_t batch, int64_t height, int64_t width, co
                    rn_exec **out, rn_err *err);
 void rn_exec_destroy(rn_exec *ex);
 
-void rn_exec_set_input(rn_exec *ex, const float *nchw);  // (N, C, H, W) plain
-void rn_exec_forward(rn_exec *ex);
-void rn_exec_get_output(rn_exec *ex, float *out);  // the graph output, plain: (N, classes) or NCHW
+// The step: 0, or -1 with err filled (then the outputs and gradients of that step are not valid).
+int rn_exec_set_input(rn_exec *ex, const float *nchw, rn_err *err);  // (N, C, H, W) plain
+int rn_exec_forward(rn_exec *ex, rn_err *err);
+int rn_exec_get_output(rn_exec *ex, float *out, rn_err *err);  // the graph output, plain: (N, classes) or NCHW
 // Backward from d(loss)/d(output) given plain. Overwrites every trainable parameter's gradient
 // in the graph's grad arena (frozen ones are left untouched).
-void rn_exec_backward(rn_exec *ex, const float *dout);
+int rn_exec_backward(rn_exec *ex, const float *dout, rn_err *err);
 
 // Tests and tools: an activation copied out in plain layout (in inference, only the input and
 // output survive a forward: buffers are shared by liveness); the gradient of the graph input
 // (opts.input_grad) after a backward. Other gradients share buffers and are gone by then.
-void rn_exec_read_act(rn_exec *ex, int tensor, float *out);
-void rn_exec_read_grad(rn_exec *ex, int tensor, float *out);
+int rn_exec_read_act(rn_exec *ex, int tensor, float *out, rn_err *err);
+int rn_exec_read_grad(rn_exec *ex, int tensor, float *out, rn_err *err);
 int rn_exec_needs_grad(const rn_exec *ex, int tensor);
 size_t rn_exec_numel(const rn_exec *ex, int tensor);          // elements at this batch size
 

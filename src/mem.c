@@ -1,17 +1,51 @@
 // mem.c — headroom, non-aborting allocation and the pre-allocation check; see mem.h.
+#define _DEFAULT_SOURCE  // MAP_ANONYMOUS
 #define _POSIX_C_SOURCE 200809L
 #include "src/mem.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+
+// The fault countdown: 0 off, else the number of rn_fault_hit calls left until the one that fails.
+// Atomic: loader threads allocate with rn_try_* too.
+static long fault_left;
+
+void rn_fault_inject(long n) { __atomic_store_n(&fault_left, n > 0 ? n : 0, __ATOMIC_SEQ_CST); }
+
+int rn_fault_hit(void) {
+    if (__atomic_load_n(&fault_left, __ATOMIC_RELAXED) <= 0) return 0;
+    return __atomic_sub_fetch(&fault_left, 1, __ATOMIC_SEQ_CST) == 0;
+}
+
+int rn_fault_armed(void) { return __atomic_load_n(&fault_left, __ATOMIC_SEQ_CST) > 0; }
 
 void *rn_try_malloc_aligned(size_t n) {
     void *p = NULL;
+    if (rn_fault_hit()) return NULL;
     return posix_memalign(&p, 64, n ? n : 64) == 0 ? p : NULL;
 }
+
+int rn_mem_can_map(size_t n) {
+    // PROT_NONE and never touched: it counts against RLIMIT_AS like any mapping, and costs no memory.
+    void *p = mmap(NULL, n ? n : 1, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return 0;
+    munmap(p, n ? n : 1);
+    return 1;
+}
+
+void *rn_try_malloc(size_t n) { return rn_fault_hit() ? NULL : malloc(n ? n : 1); }
+
+void *rn_try_calloc(size_t n, size_t size) {
+    if (size && n > SIZE_MAX / size) return NULL;
+    return rn_fault_hit() ? NULL : calloc(n ? n : 1, size ? size : 1);
+}
+
+void *rn_try_realloc(void *p, size_t n) { return rn_fault_hit() ? NULL : realloc(p, n ? n : 1); }
 
 void *rn_try_calloc_aligned(size_t n) {
     void *p = rn_try_malloc_aligned(n);
@@ -22,6 +56,8 @@ void *rn_try_calloc_aligned(size_t n) {
 int rn_alloc_fail(rn_err *e, const char *what, size_t bytes) {
     char s[32];
     rn_mem_format((double)bytes, s, sizeof s);
+    if (!bytes) return rn_fail(e, "out of memory allocating %s", what);  // a size oneDNN does not tell
+    if (bytes < 0x1p20) return rn_fail(e, "out of memory allocating %s (%zu bytes)", what, bytes);
     return rn_fail(e, "out of memory allocating %s (%zu bytes = %s)", what, bytes, s);
 }
 

@@ -16,7 +16,22 @@
 // prefetch). The caller turns NULL into an rn_err naming what it allocated (rn_alloc_fail).
 void *rn_try_malloc_aligned(size_t n);  // 64-byte aligned, free with rn_free_aligned
 void *rn_try_calloc_aligned(size_t n);  // the same, zeroed
+void *rn_try_malloc(size_t n);          // free with free()
+void *rn_try_calloc(size_t n, size_t size);  // NULL also when n * size overflows
+void *rn_try_realloc(void *p, size_t n);     // NULL on failure, p left as it was
+// Whether n more bytes of address space can be mapped now (under RLIMIT_AS: whether they fit).
+int rn_mem_can_map(size_t n);
+// "out of memory allocating <what> (<bytes> bytes = 1.25 GiB)"; bytes 0: a size that is not known.
 int rn_alloc_fail(rn_err *e, const char *what, size_t bytes);
+
+// Test hook, so that a test can walk every failure path (tests/test_alloc.c): after rn_fault_inject(n),
+// the n-th call from then on to rn_fault_hit() reports 1, once; n <= 0 switches it off (the default).
+// rn_fault_hit() is asked by every rn_try_* above and by the executor before each oneDNN creation and
+// execution (src/exec.c, src/dnn.c), which then fail as if the memory had run out. rn_fault_armed():
+// the countdown has not reached its call yet (what was run made fewer than n such calls).
+void rn_fault_inject(long n);
+int rn_fault_hit(void);
+int rn_fault_armed(void);
 
 // The smallest headroom among MemAvailable (/proc/meminfo), RLIMIT_AS minus the address space in use
 // (VmSize), and the cgroup limit minus its usage (v2 memory.max, v1 memory.limit_in_bytes).

@@ -76,11 +76,10 @@ static int train_epoch(rn_run *r, rn_err *err) {
     for (int64_t k = s->batch; k < r->nb; k++) {
         int rc = rn_loader_next(r->train_l, &b, err);
         if (rc != 1) return rc < 0 ? -1 : rn_fail(err, "data loader ended the epoch early");
-        rn_exec_set_input(r->tx, b->data);
+        rc = rn_exec_set_input(r->tx, b->data, err);
         memcpy(r->labels, b->labels, (size_t)r->B * sizeof(int32_t));
         rn_loader_release(r->train_l, b);
-        rn_exec_forward(r->tx);
-        rn_exec_get_output(r->tx, r->scores);
+        if (rc || rn_exec_forward(r->tx, err) || rn_exec_get_output(r->tx, r->scores, err)) return -1;
         double loss = rn_softmax_xent(r->scores, r->labels, r->B, r->K, c->train.label_smoothing, r->dscores);
         if (!isfinite(loss))
             return rn_fail(err, "the training loss is %s at epoch %lld, batch %lld/%lld (lr %.4g): stopping. Last good "
@@ -92,7 +91,7 @@ static int train_epoch(rn_run *r, rn_err *err) {
         s->seen += r->B;
         s->smooth_loss = SMOOTH * s->smooth_loss + (1 - SMOOTH) * loss;
         s->smooth_n++;
-        rn_exec_backward(r->tx, r->dscores);
+        if (rn_exec_backward(r->tx, r->dscores, err)) return -1;
         if (A > 1) accumulate(r->acc, r->g->grad_arena, r->g->arena_size, micro == 0);
         micro++;
         if (micro < A && k + 1 < r->nb) continue;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "layers/layer.h"
+#include "src/mem.h"
 
 struct rn_weights {
     rn_weights_phase phase;
@@ -38,65 +39,95 @@ static int64_t term(const rn_blocking *b, int d, int64_t i) {
     return off;
 }
 
-// The per-dimension offset tables of w's blocked layout b.
-static void make_tables(rn_weights *w, const rn_blocking *b) {
-    for (int d = 0; d < w->ndim; d++) {
-        w->tab[d] = rn_malloc((size_t)w->dims[d] * sizeof(int64_t));
-        for (int64_t i = 0; i < w->dims[d]; i++) w->tab[d][i] = term(b, d, i);
-    }
+static const char *phase_name(rn_weights_phase p) {
+    return p == RN_W_FORWARD ? "its weights in oneDNN's layout" : p == RN_W_BACKWARD_DATA
+                                                                        ? "its backward-data weights in oneDNN's layout"
+                                                                        : "its weight gradient in oneDNN's layout";
 }
 
-rn_weights *rn_exec_weights(rn_exec *ex, int ndim, const int64_t *dims, float *plain, rn_cmd want,
+static void weights_free(rn_weights *w) {
+    if (w->mem) dnnl_memory_destroy(w->mem);
+    rn_free_aligned(w->blocked);
+    for (int d = 0; d < RN_MAX_DIMS; d++) free(w->tab[d]);
+    free(w);
+}
+
+// The copy in layout md (blocking b; zeroed, so that padding such as 3 input channels blocked by 16
+// stays zero), its memory object and the per-dimension offset tables of b.
+static int make_blocked(rn_exec *ex, const rn_op *op, rn_weights *w, rn_cmd md, const rn_blocking *b, rn_err *err) {
+    size_t bytes = rn_md_bytes(md);
+    w->blocked = rn_try_calloc_aligned(bytes);
+    if (!w->blocked) return rn_exec_alloc_fail(err, op, phase_name(w->phase), bytes);
+    if (rn_exec_memory(ex, md, w->blocked, op, phase_name(w->phase), &w->mem, err)) return -1;
+    for (int d = 0; d < w->ndim; d++) {
+        w->tab[d] = rn_try_malloc((size_t)w->dims[d] * sizeof(int64_t));
+        if (!w->tab[d]) return rn_exec_alloc_fail(err, op, "a weight layout table", (size_t)w->dims[d] * sizeof(int64_t));
+        for (int64_t i = 0; i < w->dims[d]; i++) w->tab[d][i] = term(b, d, i);
+    }
+    return 0;
+}
+
+rn_weights *rn_exec_weights(rn_exec *ex, const rn_op *op, int ndim, const int64_t *dims, float *plain, rn_cmd want,
                             rn_weights_phase phase, rn_err *err) {
-    rn_weights *w = rn_calloc(1, sizeof *w);
+    rn_weights *w = rn_try_calloc(1, sizeof *w);
+    rn_weights **list = w ? rn_try_realloc(ex->weights, (size_t)(ex->n_weights + 1) * sizeof *ex->weights) : NULL;
+    if (list) ex->weights = list;  // room for one more (n_weights counts what is in it)
+    rn_md pmd = list ? rn_md_plain(ndim, dims) : NULL;
+    if (!pmd) {
+        free(w);
+        rn_exec_alloc_fail(err, op, phase_name(phase), 0);
+        return NULL;
+    }
     w->phase = phase;
     w->ndim = ndim;
     memcpy(w->dims, dims, (size_t)ndim * sizeof *dims);
     w->plain = plain;
-    rn_md pmd = rn_md_plain(ndim, dims);
-    if (rn_md_equal(pmd, want)) {
-        w->mem = rn_exec_memory(ex, pmd, plain);
-    } else {
-        rn_blocking b;
-        if (rn_md_blocking(want, &b) || rn_md_ndims(want) != ndim || b.offset0 != 0) {
-            free(w);
-            rn_md_destroy(pmd);
-            rn_fail(err, "weights: oneDNN asked for a layout that is not a plain blocking");
-            return NULL;
-        }
-        size_t bytes = rn_md_bytes(want);
-        w->blocked = rn_malloc_aligned(bytes);
-        memset(w->blocked, 0, bytes);  // padding (e.g. 3 input channels blocked by 16) stays zero
-        w->mem = rn_exec_memory(ex, want, w->blocked);
-        make_tables(w, &b);
-    }
+    int rc = 0;
+    rn_blocking b;
+    if (rn_md_equal(pmd, want)) rc = rn_exec_memory(ex, pmd, plain, op, phase_name(phase), &w->mem, err);
+    else if (rn_md_blocking(want, &b) || rn_md_ndims(want) != ndim || b.offset0 != 0)
+        rc = rn_fail(err, "node '%s' (%s): oneDNN asked for a weight layout that is not a plain blocking", op->name,
+                     rn_op_type_name(op->type));
+    else rc = make_blocked(ex, op, w, want, &b, err);
     rn_md_destroy(pmd);
+    if (rc) {
+        weights_free(w);
+        return NULL;
+    }
     // Registered with the executor, which runs and frees it.
-    ex->weights = rn_realloc(ex->weights, (size_t)(ex->n_weights + 1) * sizeof *ex->weights);
     ex->weights[ex->n_weights++] = w;
     return w;
 }
 
 dnnl_memory_t rn_weights_mem(const rn_weights *w) { return w->mem; }
 
-void rn_weights_fold_bn(rn_exec *ex, rn_weights *w, const float *gamma, const float *var, float eps) {
+int rn_weights_fold_bn(rn_exec *ex, const rn_op *op, rn_weights *w, const float *gamma, const float *var, float eps,
+                       rn_err *err) {
     RN_CHECK(w->phase == RN_W_FORWARD);
     if (!w->blocked) {
         // The primitive takes the plain layout: scaling still needs a copy of our own.
         rn_md md = rn_md_plain(w->ndim, w->dims);
+        if (!md) return rn_exec_alloc_fail(err, op, "a weight descriptor", 0);
         rn_blocking b;
         RN_CHECK(rn_md_blocking(md, &b) == 0);
-        size_t bytes = rn_md_bytes(md);
-        w->blocked = rn_malloc_aligned(bytes);
-        memset(w->blocked, 0, bytes);
-        dnnl_memory_destroy(w->mem);
-        w->mem = rn_exec_memory(ex, md, w->blocked);
-        make_tables(w, &b);
+        dnnl_memory_t plain_mem = w->mem;
+        w->mem = NULL;
+        int rc = make_blocked(ex, op, w, md, &b, err);
         rn_md_destroy(md);
+        if (rc) {
+            // Back to the plain copy: the executor frees what it holds.
+            if (w->mem) dnnl_memory_destroy(w->mem);
+            rn_free_aligned(w->blocked);
+            w->blocked = NULL;
+            w->mem = plain_mem;
+            return -1;
+        }
+        dnnl_memory_destroy(plain_mem);
     }
     w->gamma = gamma;
     w->var = var;
     w->eps = eps;
+    return 0;
 }
 
 // Copies rows [o0, o1) of dimension 0 between layouts.
@@ -121,38 +152,48 @@ static void transfer_rows(const rn_weights *w, int64_t o0, int64_t o1) {
     }
 }
 
-void rn_exec_weights_run(rn_exec *ex, rn_weights_phase phase) {
+int rn_exec_weights_prepare(rn_exec *ex, rn_err *err) {
     // Work items of about 64k floats: (weights index, first row, end row).
-    int64_t (*items)[3] = NULL;
-    int n = 0, cap = 0;
-    for (int k = 0; k < ex->n_weights; k++) {
-        const rn_weights *w = ex->weights[k];
-        if (w->phase != phase || !w->blocked) continue;
-        int64_t row = 1;
-        for (int d = 1; d < w->ndim; d++) row *= w->dims[d];
-        int64_t step = row >= 65536 ? 1 : 65536 / row;
-        for (int64_t o = 0; o < w->dims[0]; o += step) {
-            if (n == cap) items = rn_realloc(items, (size_t)(cap = cap ? 2 * cap : 256) * sizeof *items);
-            items[n][0] = k;
-            items[n][1] = o;
-            items[n][2] = o + step < w->dims[0] ? o + step : w->dims[0];
-            n++;
+    for (int phase = 0; phase < 3; phase++) {
+        int n = 0;
+        for (int pass = 0; pass < 2; pass++) {  // count, then fill
+            if (pass) {
+                ex->w_items[phase] = rn_try_calloc((size_t)n, sizeof *ex->w_items[phase]);
+                if (!ex->w_items[phase]) return rn_alloc_fail(err, "the executor's weight-transfer list", (size_t)n * sizeof *ex->w_items[phase]);
+                n = 0;
+            }
+            for (int k = 0; k < ex->n_weights; k++) {
+                const rn_weights *w = ex->weights[k];
+                if ((int)w->phase != phase || !w->blocked) continue;
+                int64_t row = 1;
+                for (int d = 1; d < w->ndim; d++) row *= w->dims[d];
+                int64_t step = row >= 65536 ? 1 : 65536 / row;
+                for (int64_t o = 0; o < w->dims[0]; o += step, n++)
+                    if (pass) {
+                        int64_t *it = ex->w_items[phase][n];
+                        it[0] = k, it[1] = o, it[2] = o + step < w->dims[0] ? o + step : w->dims[0];
+                    }
+            }
         }
+        ex->w_n[phase] = n;
     }
+    return 0;
+}
+
+void rn_exec_weights_run(rn_exec *ex, rn_weights_phase phase) {
+    int64_t(*items)[3] = ex->w_items[phase];
 #pragma omp parallel for schedule(dynamic, 1)
-    for (int j = 0; j < n; j++) transfer_rows(ex->weights[items[j][0]], items[j][1], items[j][2]);
-    free(items);
+    for (int j = 0; j < ex->w_n[phase]; j++) transfer_rows(ex->weights[items[j][0]], items[j][1], items[j][2]);
 }
 
 void rn_exec_weights_release(rn_exec *ex) {
-    for (int k = 0; k < ex->n_weights; k++) {
-        rn_weights *w = ex->weights[k];
-        dnnl_memory_destroy(w->mem);
-        rn_free_aligned(w->blocked);
-        for (int d = 0; d < RN_MAX_DIMS; d++) free(w->tab[d]);
-        free(w);
-    }
+    for (int k = 0; k < ex->n_weights; k++) weights_free(ex->weights[k]);
     free(ex->weights);
     ex->weights = NULL;
     ex->n_weights = 0;
+    for (int p = 0; p < 3; p++) {
+        free(ex->w_items[p]);
+        ex->w_items[p] = NULL;
+        ex->w_n[p] = 0;
+    }
 }

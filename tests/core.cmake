@@ -17,3 +17,5 @@ rn_test(test_graph SOURCES test_graph.c LIBS rn_core TIMEOUT 60)
 rn_test(test_mem SOURCES test_mem.c LIBS rn_model TIMEOUT 120)
 # The evaluation's counts (issue 13): top-k with ties, loss, confusion, views averaged, sums.
 rn_test(test_eval_counts SOURCES test_eval_counts.c LIBS rn_core TIMEOUT 30)
+# Out of memory (issue 12): every fallible allocation and oneDNN creation of the executor, failed in turn.
+rn_test(test_alloc SOURCES test_alloc.c LIBS rn_model TIMEOUT 60)

@@ -92,9 +92,9 @@ static inline void graphcheck(rn_graph *g, const gc_opts *o, const char *name) {
     // Forward: oneDNN vs reference.
     rn_ref_set_input(ref, xd);
     rn_ref_forward(ref);
-    rn_exec_set_input(ex, xf);
-    rn_exec_forward(ex);
-    rn_exec_get_output(ex, yf);
+    CHECK(rn_exec_set_input(ex, xf, &err) == 0, "rn_exec_set_input: %s", err.msg);
+    CHECK(rn_exec_forward(ex, &err) == 0, "rn_exec_forward: %s", err.msg);
+    CHECK(rn_exec_get_output(ex, yf, &err) == 0, "rn_exec_get_output: %s", err.msg);
     char what[256];
     snprintf(what, sizeof what, "%s forward", name);
     double d = max_rel_diff_fd(yf, rn_ref_value(ref, out), n_out);
@@ -106,10 +106,10 @@ static inline void graphcheck(rn_graph *g, const gc_opts *o, const char *name) {
         CHECK(d < o->tol, "%s: running statistic %s: rel diff %.3g", name, tt->name, d);
     }
     if (o->training) {
-        rn_exec_backward(ex, Rf);
+        CHECK(rn_exec_backward(ex, Rf, &err) == 0, "rn_exec_backward: %s", err.msg);
         rn_ref_backward(ref, R);
         float *gx = rn_malloc(n_in * sizeof(float));
-        rn_exec_read_grad(ex, in, gx);
+        CHECK(rn_exec_read_grad(ex, in, gx, &err) == 0, "rn_exec_read_grad: %s", err.msg);
         d = max_rel_diff_fd(gx, rn_ref_grad(ref, in), n_in);
         CHECK(d < o->tol, "%s: d(input): oneDNN vs reference rel diff %.3g", name, d);
         free(gx);

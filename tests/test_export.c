@@ -27,9 +27,9 @@ static float *scores(rn_graph *g, int64_t batch, int64_t size, size_t *n_out) {
     fill_normal(x, n, 99);
     *n_out = rn_exec_numel(ex, g->output);
     float *y = malloc(*n_out * sizeof *y);
-    rn_exec_set_input(ex, x);
-    rn_exec_forward(ex);
-    rn_exec_get_output(ex, y);
+    CHECK(rn_exec_set_input(ex, x, &err) == 0, "rn_exec_set_input: %s", err.msg);
+    CHECK(rn_exec_forward(ex, &err) == 0, "rn_exec_forward: %s", err.msg);
+    CHECK(rn_exec_get_output(ex, y, &err) == 0, "rn_exec_get_output: %s", err.msg);
     rn_exec_destroy(ex);
     free(x);
     return y;
@@ -117,9 +117,9 @@ static void trains(const char *what, rn_graph *g) {
     fill_normal(x, n, 5);
     fill_normal(dy, no, 6);
     memset(g->grad_arena, 0, g->arena_size * sizeof(float));
-    rn_exec_set_input(ex, x);
-    rn_exec_forward(ex);
-    rn_exec_backward(ex, dy);
+    CHECK(rn_exec_set_input(ex, x, &err) == 0, "rn_exec_set_input: %s", err.msg);
+    CHECK(rn_exec_forward(ex, &err) == 0, "rn_exec_forward: %s", err.msg);
+    CHECK(rn_exec_backward(ex, dy, &err) == 0, "rn_exec_backward: %s", err.msg);
     int params = 0, nonzero = 0, finite = 1;
     for (int i = 0; i < g->n_tensors; i++) {
         const rn_tensor *t = &g->tensors[i];

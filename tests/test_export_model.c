@@ -42,8 +42,10 @@ int main(int argc, char **argv) {
     float *x = malloc(n * sizeof *x);
     for (int step = 0; step < 3; step++) {
         fill_normal(x, n, seed * 10 + (uint64_t)step);
-        rn_exec_set_input(ex, x);
-        rn_exec_forward(ex);
+        if (rn_exec_set_input(ex, x, &err) || rn_exec_forward(ex, &err)) {
+            fprintf(stderr, "test_export_model: %s\n", err.msg);
+            return 1;
+        }
     }
     rn_exec_destroy(ex);
     free(x);

@@ -6,7 +6,8 @@
 // message saying how far it got.
 // Memory: under an RLIMIT_AS too small for the run, resnet-train and resnet-eval exit 1 with the
 // estimate, the limit and the largest batch that fits, having allocated nothing big (peak RSS); the
-// loader's queue that cannot be allocated is an error, not an abort.
+// loader's queue that cannot be allocated is an error, not an abort. With the check off, the programs
+// run into the limit themselves and exit 1 with "out of memory" naming the node or buffer.
 #define _GNU_SOURCE
 #include <signal.h>
 #include <sys/resource.h>
@@ -278,6 +279,73 @@ static void test_loader_queue_failure(void) {
           WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 }
 
+// With the memory check off (RN_MEM_CHECK=off), each program runs into the RLIMIT_AS itself: every
+// allocation the run makes in the executor and its layers (buffers, weight copies, workspaces,
+// oneDNN's scratchpads) is then an error saying "out of memory" and naming the node or buffer, and
+// the program exits 1, never with a signal. Several limits, so that different allocations are the
+// first to fail; one OpenMP thread, so that the address space taken before the executor is the same
+// from run to run.
+static void test_out_of_memory_unchecked(void) {
+    setenv("RN_MEM_CHECK", "off", 1);
+    setenv("OMP_NUM_THREADS", "1", 1);
+    char rd[600], model[600], img[600];
+    snprintf(rd, sizeof rd, "train.run_dir=%s/oom", dir);
+    snprintf(model, sizeof model, "%s/full/last.ckpt", dir);
+    snprintf(img, sizeof img, "%s/val/class0/%04d.jpg", dir, 0);
+    char val[600];
+    snprintf(val, sizeof val, "%s/val", dir);
+    char *train512[] = {RESNET_TRAIN, cfg_path, "--set", rd, "--set", "data.size=512", "--set", "data.resize=512", NULL};
+    char *eval512[] = {RESNET_EVAL, model, "--data", val, "--batch", "64", "--size", "512", "--resize", "512", NULL};
+    char *predict1024[] = {RESNET_PREDICT, model, "--size", "1024", "--resize", "1024", img, img, img, img, img,
+                           img, img, img, NULL};
+    struct {
+        const char *name;
+        char **argv;
+    } progs[] = {{"resnet-train 512 px", train512}, {"resnet-eval 512 px", eval512},
+                 {"resnet-predict 1024 px", predict1024}};
+    const double limits[] = {0.75, 1.0, 1.5, 2.0};
+    for (size_t p = 0; p < sizeof progs / sizeof *progs; p++)
+        for (size_t i = 0; i < sizeof limits / sizeof *limits; i++) {
+            as_limit = limits[i] * 0x1p30;
+            int rc = run(progs[p].argv, NULL, 0, NULL, out, sizeof out);
+            const char *m = strstr(out, "out of memory");
+            const char *nl = m ? strchr(m, '\n') : NULL;
+            fprintf(stderr, "%s under RLIMIT_AS %.2f GiB: status %d: %.*s\n", progs[p].name, limits[i], rc,
+                    m ? (int)(nl ? nl - m : (long)strlen(m)) : 0, m ? m : "");
+            CHECK(rc == 1, "%s, RLIMIT_AS %.2f GiB, no memory check: status %d (want 1; 200+N is signal N)\n%s",
+                  progs[p].name, limits[i], rc, out);
+            CHECK(m && (strstr(out, "node '") || strstr(out, "buffer") || strstr(out, "executor") ||
+                        strstr(out, "queue")),
+                  "%s, RLIMIT_AS %.2f GiB: says out of memory, naming the node or buffer:\n%s", progs[p].name,
+                  limits[i], out);
+        }
+    // ResNet-18 at batch 64 trains in about 2.7 GiB; below that, the lower the limit, the earlier the
+    // failure: the buffers of the executor, then its layers' weight copies, workspaces and primitives.
+    char r18[600];
+    snprintf(r18, sizeof r18, "%s/configs/resnet18v2.ini", RN_SOURCE_DIR);
+    char *bench18[] = {RESNET_BENCH, r18, "--batch", "64", "--iters", "1", "--warmup", "0", NULL};
+    const int mib[] = {200, 230, 250, 270, 300, 340, 400, 500, 700, 1000, 1500, 2000};
+    int nodes = 0, buffers = 0;
+    for (size_t i = 0; i < sizeof mib / sizeof *mib; i++) {
+        as_limit = mib[i] * 1048576.0;
+        int rc = run(bench18, NULL, 0, NULL, out, sizeof out);
+        const char *m = strstr(out, "out of memory");
+        const char *nl = m ? strchr(m, '\n') : NULL;
+        fprintf(stderr, "resnet-bench resnet18v2 batch 64 under RLIMIT_AS %d MiB: status %d: %.*s\n", mib[i], rc,
+                m ? (int)(nl ? nl - m : (long)strlen(m)) : 0, m ? m : "");
+        CHECK(rc == 1 && m, "resnet-bench under RLIMIT_AS %d MiB: status %d (want 1 and out of memory)\n%s", mib[i], rc,
+              out);
+        nodes += strstr(out, "out of memory") && strstr(out, "node '");
+        buffers += strstr(out, "out of memory allocating an activation buffer") ||
+                   strstr(out, "out of memory allocating a gradient buffer");
+    }
+    CHECK(nodes >= 2 && buffers >= 2, "the sweep failed in layers (%d runs naming a node) and in the executor's "
+                                      "buffers (%d runs)", nodes, buffers);
+    as_limit = 0;
+    unsetenv("RN_MEM_CHECK");
+    unsetenv("OMP_NUM_THREADS");
+}
+
 int main(void) {
     tmp_dir(dir, sizeof dir, "signal");
     make_dataset();
@@ -292,6 +360,7 @@ int main(void) {
     } else {
         test_memory_check();
         test_loader_queue_failure();
+        test_out_of_memory_unchecked();
     }
     if (!check_failed) rm_rf(dir);
     else fprintf(stderr, "kept %s for inspection\n", dir);

@@ -56,15 +56,16 @@ static rn_graph *build(const net_case *c) {
 
 // One forward (and backward) so every workspace and scratchpad page is touched.
 static void run_once(rn_exec *ex, rn_graph *g, const net_case *c) {
+    rn_err err;
     size_t n_in = (size_t)c->batch * 3 * (size_t)c->size * (size_t)c->size;
     float *x = rn_malloc(n_in * sizeof *x), *y = rn_malloc((size_t)c->batch * 10 * sizeof *y);
     for (size_t i = 0; i < n_in; i++) x[i] = (float)(i % 17) * 0.1f - 0.8f;
-    rn_exec_set_input(ex, x);
-    rn_exec_forward(ex);
-    rn_exec_get_output(ex, y);
+    CHECK(rn_exec_set_input(ex, x, &err) == 0, "rn_exec_set_input: %s", err.msg);
+    CHECK(rn_exec_forward(ex, &err) == 0, "rn_exec_forward: %s", err.msg);
+    CHECK(rn_exec_get_output(ex, y, &err) == 0, "rn_exec_get_output: %s", err.msg);
     if (c->training) {
         for (int i = 0; i < c->batch * 10; i++) y[i] = 0.01f * (float)(i % 7);
-        rn_exec_backward(ex, y);
+        CHECK(rn_exec_backward(ex, y, &err) == 0, "rn_exec_backward: %s", err.msg);
     }
     (void)g;
     free(x);

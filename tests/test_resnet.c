@@ -85,11 +85,11 @@ static void test_tiny_resnet_loss(int version) {
     rn_rng_seed(&r, 3);
     for (size_t i = 0; i < n_in; i++) xd[i] = x[i] = (float)rn_rng_normal(&r);
     int32_t labels[2] = {1, 4};
-    rn_exec_set_input(ex, x);
-    rn_exec_forward(ex);
-    rn_exec_get_output(ex, scores);
+    CHECK(rn_exec_set_input(ex, x, &err) == 0, "rn_exec_set_input: %s", err.msg);
+    CHECK(rn_exec_forward(ex, &err) == 0, "rn_exec_forward: %s", err.msg);
+    CHECK(rn_exec_get_output(ex, scores, &err) == 0, "rn_exec_get_output: %s", err.msg);
     double loss = rn_softmax_xent(scores, labels, 2, (int64_t)K, 0.1, dscores);
-    rn_exec_backward(ex, dscores);
+    CHECK(rn_exec_backward(ex, dscores, &err) == 0, "rn_exec_backward: %s", err.msg);
     rn_ref_set_input(ref, xd);
     rn_ref_forward(ref);
     double loss_ref = rn_softmax_xent_ref(rn_ref_value(ref, g->output), labels, 2, (int64_t)K, 0.1, dref);

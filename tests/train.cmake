@@ -9,8 +9,12 @@ target_compile_definitions(test_train PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet
 add_dependencies(test_train resnet-train)
 rn_test(test_train_skipped SOURCES test_train_skipped.c LIBS rn_train TIMEOUT 120)
 # Issue 12: SIGTERM during an evaluation (resnet-train's validation, resnet-eval) stops within 2 s;
-# runs that do not fit in memory are refused before allocating.
+# runs that do not fit in memory are refused before allocating; without that check, the programs that
+# run out of memory exit 1 with an error.
 rn_test(test_limits SOURCES test_limits.c LIBS rn_optim rn_data TIMEOUT 300)
-target_compile_definitions(test_limits PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-train>"
-                                               RESNET_EVAL="$<TARGET_FILE:resnet-eval>")
-add_dependencies(test_limits resnet-train resnet-eval)
+target_compile_definitions(test_limits PRIVATE RN_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+                                               RESNET_TRAIN="$<TARGET_FILE:resnet-train>"
+                                               RESNET_EVAL="$<TARGET_FILE:resnet-eval>"
+                                               RESNET_BENCH="$<TARGET_FILE:resnet-bench>"
+                                               RESNET_PREDICT="$<TARGET_FILE:resnet-predict>")
+add_dependencies(test_limits resnet-train resnet-eval resnet-bench resnet-predict)
