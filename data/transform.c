@@ -269,7 +269,7 @@ int rn_preprocess_jpeg(rn_jpeg_decoder *d, rn_xform_ws *ws, const uint8_t *buf, 
         rn_rrc_box(rng, W, H, o->scale_min, o->scale_max, o->ratio_min, o->ratio_max, box);
         rn_plan_crop(W, H, box, o->size, &p);
     } else {
-        rn_plan_eval(W, H, o->resize, o->size, &p);
+        rn_plan_eval(W, H, rn_data_resize(o), o->size, &p);
     }
     if (rng && o->flip) p.flip = rn_rng_uniform(rng) < 0.5;
 

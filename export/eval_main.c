@@ -1,11 +1,12 @@
 // resnet-eval — top-1 / top-5 accuracy of a model on a folder of class folders.
 //
-//   resnet-eval MODEL --data DIR [--batch B] [--workers W] [--size S] [--resize R]
+//   resnet-eval MODEL --data DIR [--batch B] [--workers W] [--size S] [--resize R | --crop-pct F] ...
 //
 // MODEL is a training checkpoint or an ONNX file; DIR holds one folder per class (torchvision
 // ImageFolder order: class index = position of the folder name in byte-wise sorted order; see
-// data/dataset.h). Every image gets the seed's centre-crop protocol (resize 256, crop 224, ImageNet
-// mean/std; data/transform.h). Prints one line: top1=F top5=F n=N (fractions of n images).
+// data/dataset.h). Every image gets the centre-crop protocol the model file records (export/preproc.h;
+// ImageNet's for a file that records none). Prints one line: "top-1 P % (H/N)  top-5 P % (H/N)",
+// percentages with two decimals as the trainer prints them.
 // Exit status: 0, 2 for a bad command line, 1 for any failure (a run that would not fit in memory
 // included), 128 + signal after SIGINT/SIGTERM (it stops between batches).
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "data/opts.h"
 #include "export/classes.h"
 #include "export/model_io.h"
+#include "export/preproc.h"
 #include "src/cli.h"
 #include "src/exec.h"
 #include "src/exec_mem.h"
@@ -24,18 +26,19 @@
 
 static const rn_cli cli = {
     "resnet-eval",
-    "usage: resnet-eval MODEL --data DIR [--batch B] [--workers W] [--size S] [--resize R]\n",
+    "usage: resnet-eval MODEL --data DIR [--batch B] [--workers W]\n"
+    "                   " RN_PREPROC_USAGE "\n",
     "Top-1 / top-5 accuracy of MODEL (a training checkpoint or an ONNX file) on DIR, one folder per\n"
-    "class. Prints one line: top1=F top5=F n=N (fractions of n images).\n\n"
+    "class, with the preprocessing the model file records. Prints one line:\n"
+    "'top-1 P % (HITS/N)  top-5 P % (HITS/N)'.\n\n"
     "  --data DIR          the class folders (required)\n"
     "  --batch B           images per forward pass (default 32)\n"
     "  --workers W         decoding threads (default 4; 0 decodes in the main thread)\n"
-    "  --size S            centre crop side (default 224)\n"
-    "  --resize R          shorter side before the crop (default 256, >= S)\n"
+    RN_PREPROC_HELP
     "  --help, --version   this text; the version, oneDNN's and its CPU ISA\n\n"
     "Exit status: 0, 1 for a model or dataset that cannot be read, 2 for a bad command line.\n\n"
     "Example:\n"
-    "  resnet-eval runs/fashion-mnist-resnet18v2/best.ckpt --data datasets/fashion-mnist/val --size 28 --resize 28\n",
+    "  resnet-eval runs/fashion-mnist-resnet18v2/model.onnx --data datasets/fashion-mnist/val\n",
 };
 
 static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, rn_err *err) {
@@ -109,7 +112,9 @@ static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, rn_err 
     if (st.replaced)
         fprintf(stderr, "resnet-eval: warning: %lld corrupt files, %lld samples replaced by other images\n",
                 (long long)st.corrupt_files, (long long)st.replaced);
-    if (!rc) printf("top1=%.6f top5=%.6f n=%lld\n", n ? (double)hit1 / n : 0.0, n ? (double)hit5 / n : 0.0, n);
+    if (!rc)
+        printf("top-1 %.2f %% (%lld/%lld)  top-5 %.2f %% (%lld/%lld)\n", n ? 100.0 * hit1 / n : 0.0, hit1, n,
+               n ? 100.0 * hit5 / n : 0.0, hit5, n);
     rn_free_aligned(x);
     rn_free_aligned(y);
     free(p);
@@ -126,30 +131,29 @@ int main(int argc, char **argv) {
     o.shuffle = 0;
     o.drop_last = 0;
     rn_err err;
+    rn_preproc_flags pf = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (rn_cli_info(&cli, a)) return 0;
-        int takes = !strcmp(a, "--data") || !strcmp(a, "--batch") || !strcmp(a, "--workers") || !strcmp(a, "--size") ||
-                    !strcmp(a, "--resize");
+        int pre = rn_preproc_option(&cli, argc, argv, &i, &pf);
+        if (pre < 0) return 2;
+        if (pre) continue;
+        int takes = !strcmp(a, "--data") || !strcmp(a, "--batch") || !strcmp(a, "--workers");
         if (takes && !(v = rn_cli_value(&cli, argc, argv, &i))) return 2;
         if (!strcmp(a, "--data")) dir = v;
         else if (!strcmp(a, "--batch")) {
             if (rn_cli_int(&cli, a, v, 1, 4096, &o.batch_size)) return 2;
         } else if (!strcmp(a, "--workers")) {
             if (rn_cli_int(&cli, a, v, 0, 256, &o.workers)) return 2;
-        } else if (!strcmp(a, "--size")) {
-            if (rn_cli_int(&cli, a, v, 8, 4096, &o.size)) return 2;
-        } else if (!strcmp(a, "--resize")) {
-            if (rn_cli_int(&cli, a, v, 8, 8192, &o.resize)) return 2;
         } else if (a[0] == '-') return rn_cli_fail(&cli, "unknown option '%s'", a);
         else if (model) return rn_cli_fail(&cli, "one MODEL only, got '%s' and '%s'", model, a);
         else model = a;
     }
-    if (o.resize < o.size) return rn_cli_fail(&cli, "--resize %d is smaller than --size %d", o.resize, o.size);
+    if (rn_preproc_flags_check(&cli, &pf)) return 2;
     if (!model) return rn_cli_fail(&cli, "no MODEL given");
     if (!dir) return rn_cli_fail(&cli, "no --data DIR given");
     rn_graph *g;
-    if (rn_model_load(model, &g, &err)) {
+    if (rn_preproc_load(cli.prog, model, &pf, &g, &o, NULL, &err)) {
         fprintf(stderr, "resnet-eval: %s\n", err.msg);
         return 1;
     }

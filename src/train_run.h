@@ -33,10 +33,13 @@ typedef struct rn_run {
     double base_lr;           // peak lr after linear batch scaling
     rn_run_shape shape;
     rn_train_state st;
+    rn_model_meta mm;         // preprocessing and class names, written into every checkpoint and export
     char saved_note[256];     // what the last good checkpoint holds, for error messages
     double eval_seconds;      // duration of the last evaluation (ETA)
 } rn_run;
 
+// The run's folder: a resumed checkpoint's own; else [train] run_dir, which must not hold a previous
+// run (last.ckpt, best.ckpt, metrics.csv) unless c->overwrite (its files are removed once setup succeeds).
 int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err);
 void rn_run_teardown(rn_run *r);
 // Writes last.ckpt (with momentum) or best.ckpt (weights only).
