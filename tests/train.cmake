@@ -14,3 +14,10 @@ rn_test(test_limits SOURCES test_limits.c LIBS rn_optim rn_data TIMEOUT 300)
 target_compile_definitions(test_limits PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-train>"
                                                RESNET_EVAL="$<TARGET_FILE:resnet-eval>")
 add_dependencies(test_limits resnet-train resnet-eval)
+# Issue 13: the model file carries its preprocessing and class names; runs never clobber each other.
+rn_test(test_meta SOURCES test_meta.c LIBS rn_export rn_model rn_data TIMEOUT 180)
+target_compile_definitions(test_meta PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-train>"
+                                             RESNET_EVAL="$<TARGET_FILE:resnet-eval>"
+                                             RESNET_PREDICT="$<TARGET_FILE:resnet-predict>"
+                                             RESNET_EXPORT="$<TARGET_FILE:resnet-export>")
+add_dependencies(test_meta resnet-train resnet-eval resnet-predict resnet-export)
