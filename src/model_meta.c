@@ -1,6 +1,7 @@
 // model_meta.c — the model file's preprocessing and class names as key/value pairs; see model_meta.h.
 #include "src/model_meta.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,7 +179,11 @@ static int decode_pre(const char *what, const char *const *v, rn_preproc *p, rn_
     if (numbers(v[4], mean, 3)) return bad(what, names[4], err, "expected 3 comma-separated numbers", v[4]);
     if (numbers(v[5], sd, 3) || !(sd[0] > 0 && sd[1] > 0 && sd[2] > 0))
         return bad(what, names[5], err, "expected 3 comma-separated positive numbers", v[5]);
-    for (int c = 0; c < 3; c++) p->mean[c] = (float)(mean[c] / scale), p->std[c] = (float)(sd[c] / scale);
+    for (int c = 0; c < 3; c++) {
+        p->mean[c] = (float)(mean[c] / scale), p->std[c] = (float)(sd[c] / scale);
+        if (!isfinite(p->mean[c])) return bad(what, names[4], err, "a value is out of float range", v[4]);
+        if (!isfinite(p->std[c]) || !(p->std[c] > 0)) return bad(what, names[5], err, "a value is out of float range", v[5]);
+    }
     return 0;
 }
 
