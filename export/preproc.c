@@ -11,18 +11,11 @@
 
 // "a,b,c": three finite numbers (positive ones when `positive`).
 static int three(const char *v, int positive, float out[3]) {
-    char buf[256];
-    if (strlen(v) >= sizeof buf) return -1;
-    strcpy(buf, v);
-    char *p = buf;
+    double x[3];
+    if (rn_parse_f64_n(v, x, 3)) return -1;
     for (int i = 0; i < 3; i++) {
-        char *comma = strchr(p, ',');
-        if ((i < 2) != (comma != NULL)) return -1;
-        if (comma) *comma = 0;
-        double x;
-        if (rn_parse_f64(p, &x) || (positive && !(x > 0))) return -1;
-        out[i] = (float)x;
-        if (comma) p = comma + 1;
+        out[i] = (float)x[i];
+        if (!isfinite(out[i]) || (positive && !(out[i] > 0))) return -1;
     }
     return 0;
 }

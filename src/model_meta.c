@@ -93,22 +93,6 @@ static int bad(const char *what, const char *key, rn_err *err, const char *why, 
     return rn_fail(err, "%s: metadata '%s': %s, got '%.80s%s'", what, key, why, val, strlen(val) > 80 ? "..." : "");
 }
 
-// n comma-separated finite numbers.
-static int numbers(const char *v, double *out, int n) {
-    char buf[256];
-    if (strlen(v) >= sizeof buf) return -1;
-    strcpy(buf, v);
-    char *p = buf;
-    for (int i = 0; i < n; i++) {
-        char *comma = strchr(p, ',');
-        if ((i < n - 1) != (comma != NULL)) return -1;
-        if (comma) *comma = 0;
-        if (rn_parse_f64(p, &out[i])) return -1;
-        if (comma) p = comma + 1;
-    }
-    return 0;
-}
-
 static int hexval(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -172,12 +156,12 @@ static int decode_pre(const char *what, const char *const *v, rn_preproc *p, rn_
     if (v[6] && strcmp(v[6], "RGB") != 0) return bad(what, names[6], err, "only 'RGB' is supported", v[6]);
     double scale = 1, range[2], mean[3], sd[3];
     if (v[7]) {
-        if (numbers(v[7], range, 2) || range[0] != 0 || (range[1] != 1 && range[1] != 255))
+        if (rn_parse_f64_n(v[7], range, 2) || range[0] != 0 || (range[1] != 1 && range[1] != 255))
             return bad(what, names[7], err, "expected '0,1' or '0,255'", v[7]);
         scale = range[1];  // mean and std are in the same units as the pixels
     }
-    if (numbers(v[4], mean, 3)) return bad(what, names[4], err, "expected 3 comma-separated numbers", v[4]);
-    if (numbers(v[5], sd, 3) || !(sd[0] > 0 && sd[1] > 0 && sd[2] > 0))
+    if (rn_parse_f64_n(v[4], mean, 3)) return bad(what, names[4], err, "expected 3 comma-separated numbers", v[4]);
+    if (rn_parse_f64_n(v[5], sd, 3) || !(sd[0] > 0 && sd[1] > 0 && sd[2] > 0))
         return bad(what, names[5], err, "expected 3 comma-separated positive numbers", v[5]);
     for (int c = 0; c < 3; c++) {
         p->mean[c] = (float)(mean[c] / scale), p->std[c] = (float)(sd[c] / scale);
