@@ -50,7 +50,7 @@ install(FILES ${RN_DATA_FILES} ${RN_CONFIG_FILES} DESTINATION ${RN_DATADIR})
 # types), export/onnx_wire.h (protobuf-c), the trainer's own src/train_*.h.
 set(RN_PUBLIC_HEADERS
   src/common.h src/rng.h src/datadir.h src/ini.h src/graph.h src/exec.h src/ref.h src/resnet.h
-  src/config.h src/config_table.h src/parse.h src/train.h src/mem.h src/exec_mem.h src/signals.h
+  src/config.h src/config_table.h src/parse.h src/train.h src/mem.h src/exec_mem.h src/signals.h src/model_meta.h
   layers/softmax_xent.h layers/eval_counts.h
   data/opts.h data/jpeg.h data/transform.h data/dataset.h data/loader.h data/evaluate.h data/imagefiles.h
   optim/sgd.h optim/schedule.h optim/checkpoint.h optim/finetune.h

@@ -8,8 +8,10 @@
 rn_data_opts rn_data_opts_default(void) {
     rn_data_opts o;
     memset(&o, 0, sizeof o);
-    o.size = 224;
-    o.resize = 256;
+    rn_preproc in = rn_preproc_imagenet();
+    o.size = in.size;
+    o.resize = 0;  // round(224 / 0.875) = 256
+    o.crop_pct = in.crop_pct;
     o.batch_size = 256;
     o.workers = 4;
     o.prefetch = 4;
@@ -18,9 +20,8 @@ rn_data_opts rn_data_opts_default(void) {
     o.shuffle = 1;
     o.drop_last = 1;
     // torchvision model cards: ImageNet RGB mean and std, on pixels scaled to [0, 1].
-    const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
-    memcpy(o.mean, mean, sizeof mean);
-    memcpy(o.std, std, sizeof std);
+    memcpy(o.mean, in.mean, sizeof in.mean);
+    memcpy(o.std, in.std, sizeof in.std);
     o.flip = 1;
     o.scale_min = 0.08;
     o.scale_max = 1.0;
@@ -42,7 +43,10 @@ static const rn_key data_keys[] = {
     RN_K_PATH("val_list", T, val_list, "list file of the validation split"),
     RN_K_PATH("class_names", T, class_names, "display names, one per line"),
     RN_K_INT("size", T, size, 1, 4096, "output side: batches are `(N, 3, size, size)` float32"),
-    RN_K_INT("resize", T, resize, 1, 8192, "evaluation: shorter side resized to this, then centre crop `size` (must be ≥ `size`)"),
+    RN_K_INT("resize", T, resize, 0, 8192,
+             "evaluation: shorter side resized to this, then centre crop `size` (must be ≥ `size`); 0 = round(`size` / `crop_pct`)"),
+    {.name = "crop_pct", .type = RN_KEY_DOUBLE, .off = RN_FIELD(T, crop_pct, double), .lo = 0, .hi = 1,
+     .flags = RN_KEY_LO_OPEN, .doc = "evaluation crop fraction when `resize` is 0 (0.875: 224 of 256, torchvision's and timm's)"},
     RN_K_INT("batch_size", T, batch_size, 1, 1 << 20, "samples per batch on each rank"),
     RN_K_INT("workers", T, workers, 0, 256, "decoding threads; 0 decodes in the caller's thread"),
     RN_K_INT("prefetch", T, prefetch, 2, 1024, "batch slots in the loader's ring; memory is `prefetch × batch_size × 3 × size² × 4` bytes"),
@@ -90,8 +94,11 @@ int rn_data_opts_set(rn_data_opts *o, const char *section, const char *key, cons
 int rn_data_opts_check(const rn_data_opts *o, rn_err *err) {
     if (o->size < 1 || o->batch_size < 1 || o->workers < 0 || o->prefetch < 2)
         return rn_fail(err, "[data] size, batch_size must be >= 1, workers >= 0, prefetch >= 2");
-    if (o->resize < o->size)
+    if (!(o->crop_pct > 0 && o->crop_pct <= 1)) return rn_fail(err, "[data] crop_pct = %g: need 0 < crop_pct <= 1", o->crop_pct);
+    if (o->resize && o->resize < o->size)
         return rn_fail(err, "[data] resize = %d is smaller than size = %d", o->resize, o->size);
+    if (rn_data_resize(o) > 8192)
+        return rn_fail(err, "[data] size / crop_pct = %d is over 8192: set resize", rn_data_resize(o));
     if (!(o->scale_min > 0) || o->scale_min > o->scale_max || o->scale_max > 1)
         return rn_fail(err, "[augment] scale %g..%g: need 0 < scale_min <= scale_max <= 1",
                        o->scale_min, o->scale_max);
@@ -103,4 +110,29 @@ int rn_data_opts_check(const rn_data_opts *o, rn_err *err) {
     if (o->max_file_mb < 1 || o->max_file_mb > 4096)
         return rn_fail(err, "[data] max_file_mb = %d: need 1..4096", o->max_file_mb);
     return 0;
+}
+
+int rn_data_resize(const rn_data_opts *o) {
+    if (o->resize > 0) return o->resize;
+    double r = o->crop_pct > 0 ? round(o->size / o->crop_pct) : o->size;
+    return r > 1e6 ? 1000000 : (int)r;
+}
+
+rn_preproc rn_data_preproc(const rn_data_opts *o) {
+    rn_preproc p;
+    memset(&p, 0, sizeof p);
+    p.size = o->size;
+    p.resize = rn_data_resize(o);
+    p.crop_pct = o->resize > 0 ? (double)o->size / o->resize : o->crop_pct;
+    memcpy(p.mean, o->mean, sizeof p.mean);
+    memcpy(p.std, o->std, sizeof p.std);
+    return p;
+}
+
+void rn_data_set_preproc(rn_data_opts *o, const rn_preproc *p) {
+    o->size = p->size;
+    o->resize = p->resize;
+    o->crop_pct = p->crop_pct;
+    memcpy(o->mean, p->mean, sizeof o->mean);
+    memcpy(o->std, p->std, sizeof o->std);
 }

@@ -7,6 +7,7 @@
 
 #include "src/common.h"
 #include "src/config_table.h"
+#include "src/model_meta.h"
 
 #define RN_DATA_PATH_MAX 1024
 
@@ -19,7 +20,8 @@ typedef struct rn_data_opts {
     char val_list[RN_DATA_PATH_MAX];
     char class_names[RN_DATA_PATH_MAX];  // one display name per line
     int size;          // output side: batches are (N, 3, size, size)
-    int resize;        // evaluation: shorter side resized to this, then centre crop `size`
+    int resize;        // evaluation: shorter side resized to this, then centre crop `size`; 0 = auto
+    double crop_pct;   // resize = round(size / crop_pct) when resize is 0 (rn_data_resize)
     int batch_size;    // per rank
     int workers;       // decode threads; 0 decodes in the caller's thread
     int prefetch;      // ready/in-flight batches in the queue (>= 2)
@@ -45,7 +47,7 @@ enum { RN_TTA_NONE = 0, RN_TTA_TEN_CROP = 1 };
 // Crops an evaluation loader delivers per image: 1, or 10 with ten-crop.
 static inline int rn_data_views(const rn_data_opts *o) { return o->tta == RN_TTA_TEN_CROP ? 10 : 1; }
 
-// ImageNet defaults: size 224, resize 256, batch 256, RRC scale 0.08-1, ratio 3/4-4/3, flip on,
+// ImageNet defaults: size 224, resize auto (crop_pct 0.875: 256), batch 256, RRC scale 0.08-1, ratio 3/4-4/3, flip on,
 // no jitter, no lighting, mean/std of the torchvision model cards.
 rn_data_opts rn_data_opts_default(void);
 
@@ -59,5 +61,12 @@ int rn_data_opts_set(rn_data_opts *o, const char *section, const char *key, cons
 
 // Checks the constraints between keys (scale_min <= scale_max, resize >= size, ...).
 int rn_data_opts_check(const rn_data_opts *o, rn_err *err);
+
+// The evaluation resize: `resize` when set, else round(size / crop_pct).
+int rn_data_resize(const rn_data_opts *o);
+
+// The evaluation preprocessing of o (what a model file records), and o set to a recorded one.
+rn_preproc rn_data_preproc(const rn_data_opts *o);
+void rn_data_set_preproc(rn_data_opts *o, const rn_preproc *p);
 
 #endif

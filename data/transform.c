@@ -288,13 +288,13 @@ int rn_preprocess_jpeg(rn_jpeg_decoder *d, rn_xform_ws *ws, const uint8_t *buf, 
         rn_rrc_box(rng, W, H, o->scale_min, o->scale_max, o->ratio_min, o->ratio_max, box);
         rn_plan_crop(W, H, box, o->size, &p);
     } else {
-        rn_plan_eval(W, H, o->resize, o->size, &p);
+        rn_plan_eval(W, H, rn_data_resize(o), o->size, &p);
     }
     if (rng && o->flip) p.flip = rn_rng_uniform(rng) < 0.5;
     // Ten-crop evaluation: ten plans of one scale, so one decode serves them all.
     rn_plan ten[RN_TEN_CROP];
     const int views = rng ? 1 : rn_data_views(o);
-    if (views == RN_TEN_CROP) rn_plan_ten_crop(W, H, o->resize, o->size, ten);
+    if (views == RN_TEN_CROP) rn_plan_ten_crop(W, H, rn_data_resize(o), o->size, ten);
 
     // Smallest DCT scale that still gives >= 1 decoded pixel per output pixel along both axes.
     int num, den;

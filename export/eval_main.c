@@ -1,12 +1,13 @@
 // resnet-eval — top-1 / top-5 accuracy of a model on a folder of class folders.
 //
-//   resnet-eval MODEL --data DIR [--batch B] [--workers W] [--size S] [--resize R] [--tta ten-crop]
-//               [--report DIR]
+//   resnet-eval MODEL --data DIR [--batch B] [--workers W] [--size S] [--resize R | --crop-pct F] ...
+//               [--tta ten-crop] [--report DIR]
 //
 // MODEL is a training checkpoint or an ONNX file; DIR holds one folder per class (torchvision
 // ImageFolder order: class index = position of the folder name in byte-wise sorted order; see
-// data/dataset.h). Every image gets the seed's centre-crop protocol (resize 256, crop 224, ImageNet
-// mean/std; data/transform.h). Prints one line: top1=F top5=F n=N (fractions of n images).
+// data/dataset.h). Every image gets the centre-crop protocol the model file records (export/preproc.h;
+// ImageNet's for a file that records none). Prints one line: "top-1 P % (H/N)  top-5 P % (H/N)",
+// percentages with two decimals as the trainer prints them (and the loss on stderr).
 // --tta ten-crop scores each image by the mean softmax of its ten crops (data/transform.h,
 // layers/eval_counts.h); --report writes per-class accuracy, the confusion matrix and its picture
 // (export/eval_report.h).
@@ -23,6 +24,7 @@
 #include "export/classes.h"
 #include "export/eval_report.h"
 #include "export/model_io.h"
+#include "export/preproc.h"
 #include "src/cli.h"
 #include "src/exec.h"
 #include "src/exec_mem.h"
@@ -30,15 +32,15 @@
 
 static const rn_cli cli = {
     "resnet-eval",
-    "usage: resnet-eval MODEL --data DIR [--batch B] [--workers W] [--size S] [--resize R] [--tta ten-crop]\n"
-    "                   [--report DIR]\n",
+    "usage: resnet-eval MODEL --data DIR [--batch B] [--workers W] [--tta ten-crop] [--report DIR]\n"
+    "                   " RN_PREPROC_USAGE "\n",
     "Top-1 / top-5 accuracy of MODEL (a training checkpoint or an ONNX file) on DIR, one folder per\n"
-    "class. Prints one line: top1=F top5=F n=N (fractions of n images).\n\n"
+    "class, with the preprocessing the model file records. Prints one line:\n"
+    "'top-1 P % (HITS/N)  top-5 P % (HITS/N)'.\n\n"
     "  --data DIR          the class folders (required)\n"
     "  --batch B           images per forward pass (default 32)\n"
     "  --workers W         decoding threads (default 4; 0 decodes in the main thread)\n"
-    "  --size S            centre crop side (default 224)\n"
-    "  --resize R          shorter side before the crop (default 256, >= S)\n"
+    RN_PREPROC_HELP
     "  --tta MODE          none (default: the centre crop) or ten-crop: the four corner crops and the\n"
     "                      centre crop of the resized image and of its mirror, softmax averaged\n"
     "                      (10 forward rows per image)\n"
@@ -46,7 +48,7 @@ static const rn_cli cli = {
     "  --help, --version   this text; the version, oneDNN's and its CPU ISA\n\n"
     "Exit status: 0, 1 for a model or dataset that cannot be read, 2 for a bad command line.\n\n"
     "Example:\n"
-    "  resnet-eval runs/fashion-mnist-resnet18v2/best.ckpt --data datasets/fashion-mnist/val --size 28 --resize 28\n",
+    "  resnet-eval runs/fashion-mnist-resnet18v2/model.onnx --data datasets/fashion-mnist/val\n",
 };
 
 // One evaluation pass (data/evaluate.h) over DIR; with `report`, the per-class files too.
@@ -100,11 +102,11 @@ static int evaluate(rn_graph *g, const char *dir, const rn_data_opts *o, const c
     }
     long long n = cnt.n;
     if (!rc) {
-        printf("top1=%.6f top5=%.6f n=%lld\n", n ? (double)cnt.top1 / n : 0.0, n ? (double)cnt.top5 / n : 0.0, n);
-        double loss, t1, t5;  // for people, as the trainer prints its validation
+        double loss, t1, t5;  // percentages as the trainer prints its validation
         rn_eval_rates(&cnt, &loss, &t1, &t5);
-        fprintf(stderr, "resnet-eval: loss %.4f top-1 %.2f%% top-5 %.2f%% over %lld images%s\n", loss, t1, t5, n,
-                V > 1 ? " (ten-crop)" : "");
+        printf("top-1 %.2f %% (%lld/%lld)  top-5 %.2f %% (%lld/%lld)\n", n ? t1 : 0.0, (long long)cnt.top1, n,
+               n ? t5 : 0.0, (long long)cnt.top5, n);
+        fprintf(stderr, "resnet-eval: loss %.4f over %lld images%s\n", loss, n, V > 1 ? " (ten-crop)" : "");
     }
     if (!rc && report) {
         rc = rn_eval_report_write(report, &cnt, (const char *const *)ds->class_names, ds->n_classes, ds->n_classes, err);
@@ -127,11 +129,15 @@ int main(int argc, char **argv) {
     o.shuffle = 0;
     o.drop_last = 0;
     rn_err err;
+    rn_preproc_flags pf = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (rn_cli_info(&cli, a)) return 0;
-        int takes = !strcmp(a, "--data") || !strcmp(a, "--batch") || !strcmp(a, "--workers") || !strcmp(a, "--size") ||
-                    !strcmp(a, "--resize") || !strcmp(a, "--tta") || !strcmp(a, "--report");
+        int pre = rn_preproc_option(&cli, argc, argv, &i, &pf);
+        if (pre < 0) return 2;
+        if (pre) continue;
+        int takes = !strcmp(a, "--data") || !strcmp(a, "--batch") || !strcmp(a, "--workers") || !strcmp(a, "--tta") ||
+                    !strcmp(a, "--report");
         if (takes && !(v = rn_cli_value(&cli, argc, argv, &i))) return 2;
         if (!strcmp(a, "--data")) dir = v;
         else if (!strcmp(a, "--report")) report = v;
@@ -143,19 +149,15 @@ int main(int argc, char **argv) {
             if (rn_cli_int(&cli, a, v, 1, 4096, &o.batch_size)) return 2;
         } else if (!strcmp(a, "--workers")) {
             if (rn_cli_int(&cli, a, v, 0, 256, &o.workers)) return 2;
-        } else if (!strcmp(a, "--size")) {
-            if (rn_cli_int(&cli, a, v, 8, 4096, &o.size)) return 2;
-        } else if (!strcmp(a, "--resize")) {
-            if (rn_cli_int(&cli, a, v, 8, 8192, &o.resize)) return 2;
         } else if (a[0] == '-') return rn_cli_fail(&cli, "unknown option '%s'", a);
         else if (model) return rn_cli_fail(&cli, "one MODEL only, got '%s' and '%s'", model, a);
         else model = a;
     }
-    if (o.resize < o.size) return rn_cli_fail(&cli, "--resize %d is smaller than --size %d", o.resize, o.size);
+    if (rn_preproc_flags_check(&cli, &pf)) return 2;
     if (!model) return rn_cli_fail(&cli, "no MODEL given");
     if (!dir) return rn_cli_fail(&cli, "no --data DIR given");
     rn_graph *g;
-    if (rn_model_load(model, &g, &err)) {
+    if (rn_preproc_load(cli.prog, model, &pf, &g, &o, NULL, &err)) {
         fprintf(stderr, "resnet-eval: %s\n", err.msg);
         return 1;
     }

@@ -54,6 +54,7 @@ int main(int argc, char **argv) {
     if ((!model) == (!config)) return rn_cli_fail(&cli, "give either MODEL or --config CONFIG");
     rn_err err;
     rn_graph *g = NULL;
+    rn_model_meta meta = {0};  // carried into the ONNX file's metadata_props (docs/ONNX.md)
     if (config) {
         rn_config cfg;
         if (rn_config_load(&cfg, config, overrides, n_over, &err) || rn_resnet_build(&cfg.model, &g, &err)) {
@@ -61,11 +62,18 @@ int main(int argc, char **argv) {
             return 2;
         }
         rn_graph_init_params(g, seed);
-    } else if (rn_model_load(model, &g, &err)) {
+        meta.has_preproc = 1;
+        meta.pre = rn_data_preproc(&cfg.data);
+    } else if (rn_model_load_meta(model, &g, &meta, &err)) {
         fprintf(stderr, "resnet-export: %s\n", err.msg);
         return 1;
     }
-    if (rn_onnx_export(g, out, &err)) {
+    rn_kv kv = {0};
+    rn_model_meta_encode(&meta, &kv);
+    rn_model_meta_free(&meta);
+    int rc = rn_onnx_export_kv(g, &kv, out, &err);
+    rn_kv_free(&kv);
+    if (rc) {
         fprintf(stderr, "resnet-export: %s\n", err.msg);
         rn_graph_destroy(g);
         return 1;

@@ -9,8 +9,50 @@
 #include "export/onnx.h"
 #include "optim/checkpoint.h"
 
-int rn_model_load(const char *path, rn_graph **out, rn_err *err) {
+static int load_any(const char *path, rn_graph **out, rn_model_meta *meta, rn_err *err);
+
+int rn_model_load(const char *path, rn_graph **out, rn_err *err) { return rn_model_load_meta(path, out, NULL, err); }
+
+static int from_ckpt(const char *path, rn_graph **out, rn_model_meta *meta, rn_err *err) {
+    if (!meta) return rn_checkpoint_load_model(path, out, err);
+    rn_ckpt *ck;
+    if (rn_ckpt_read(path, &ck, err)) return -1;
+    int rc = rn_model_meta_decode(path, ck->n_meta, (const char *const *)ck->meta_key, (const char *const *)ck->meta_val,
+                                  meta, err);
+    if (!rc) rc = rn_ckpt_build_graph(ck, out, err);
+    rn_ckpt_free(ck);
+    return rc;
+}
+
+static int from_onnx(const char *path, rn_graph **out, rn_model_meta *meta, rn_err *err) {
+    if (!meta) return rn_onnx_import(path, out, err);
+    rn_kv kv = {0};
+    int rc = rn_onnx_import_kv(path, out, &kv, err);
+    if (!rc) rc = rn_model_meta_decode(path, kv.n, (const char *const *)kv.key, (const char *const *)kv.val, meta, err);
+    rn_kv_free(&kv);
+    return rc;
+}
+
+int rn_model_load_meta(const char *path, rn_graph **out, rn_model_meta *meta, rn_err *err) {
     *out = NULL;
+    if (meta) memset(meta, 0, sizeof *meta);
+    int rc = load_any(path, out, meta, err);
+    if (!rc && meta && meta->n_classes) {
+        int k = rn_model_num_classes(*out);
+        if (k < 0 && (*out)->output >= 0) k = (int)(*out)->tensors[(*out)->output].dims[1];
+        if (meta->n_classes != k)
+            rc = rn_fail(err, "%s: metadata '%s' names %d classes, the model has %d", path, RN_META_CLASSES,
+                         meta->n_classes, k);
+    }
+    if (rc) {
+        if (meta) rn_model_meta_free(meta);
+        rn_graph_destroy(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static int load_any(const char *path, rn_graph **out, rn_model_meta *meta, rn_err *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return rn_fail(err, "%s: %s", path, strerror(errno));
     uint8_t head[16];
@@ -19,9 +61,9 @@ int rn_model_load(const char *path, rn_graph **out, rn_err *err) {
     if (n == 0) return rn_fail(err, "%s: empty file", path);
     // A checkpoint starts with its magic (optim/checkpoint.h); an ONNX model with a ModelProto field.
     if (n >= 8 && memcmp(head, "\x89RNCKPT\n", 8) == 0) {
-        return rn_checkpoint_load_model(path, out, err);
+        return from_ckpt(path, out, meta, err);
     }
-    if (rn_onnx_sniff(head, n)) return rn_onnx_import(path, out, err);
+    if (rn_onnx_sniff(head, n)) return from_onnx(path, out, meta, err);
     return rn_fail(err, "%s: neither an ONNX model nor a training checkpoint", path);
 }
 

@@ -8,11 +8,18 @@
 #include <stdint.h>
 
 #include "src/graph.h"
+#include "src/model_meta.h"
 
 // Loads a model with its weights: ONNX (rn_onnx_import) when the bytes look like an ONNX
 // ModelProto, a training checkpoint (rn_checkpoint_load_model, optim/checkpoint.h) when it starts
 // with the checkpoint magic; anything else is an error.
 int rn_model_load(const char *path, rn_graph **out, rn_err *err);
+
+// The same, and what the file says about its preprocessing and class names (a checkpoint's META
+// lines, an ONNX file's metadata_props; src/model_meta.h) into *meta, which the caller frees with
+// rn_model_meta_free. Malformed metadata is an error naming the file and key; a class list whose
+// length is not the model's class count is one too. Nothing is allocated on error.
+int rn_model_load_meta(const char *path, rn_graph **out, rn_model_meta *meta, rn_err *err);
 
 // Number of classes of the graph's classifier (the Gemm producing the output), or -1.
 int rn_model_num_classes(const rn_graph *g);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "src/graph.h"
+#include "src/model_meta.h"
 
 #define RN_ONNX_PRODUCER "resnet.c"
 #define RN_ONNX_PRODUCER_VERSION "0.1"
@@ -30,6 +31,11 @@ int rn_onnx_export(const rn_graph *g, const char *path, rn_err *err);
 // The same bytes in memory (*buf malloc'ed, *len bytes).
 int rn_onnx_export_buffer(const rn_graph *g, uint8_t **buf, size_t *len, rn_err *err);
 
+// The same with `meta` (may be NULL) as the ModelProto's metadata_props, in its order
+// (src/model_meta.h: the model's preprocessing and class names).
+int rn_onnx_export_kv(const rn_graph *g, const rn_kv *meta, const char *path, rn_err *err);
+int rn_onnx_export_buffer_kv(const rn_graph *g, const rn_kv *meta, uint8_t **buf, size_t *len, rn_err *err);
+
 // Reads an ONNX file into a new finalised graph with every weight loaded. Anything that cannot be
 // mapped onto the graph's ops is refused with a message naming the node (or tensor) and why; a
 // truncated, oversized or garbage file is an error, never a crash.
@@ -37,6 +43,14 @@ int rn_onnx_import(const char *path, rn_graph **out, rn_err *err);
 
 // The same from memory; `what` names the source in messages (a file name).
 int rn_onnx_import_buffer(const uint8_t *buf, size_t len, const char *what, rn_graph **out, rn_err *err);
+
+// The same, also handing out the ModelProto's metadata_props in file order into *meta (emptied
+// first; the caller frees it with rn_kv_free) when meta is not NULL. At most RN_ONNX_MAX_META
+// entries; an entry without a key is an error.
+#define RN_ONNX_MAX_META 4096
+int rn_onnx_import_kv(const char *path, rn_graph **out, rn_kv *meta, rn_err *err);
+int rn_onnx_import_buffer_kv(const uint8_t *buf, size_t len, const char *what, rn_graph **out, rn_kv *meta,
+                             rn_err *err);
 
 // 1 if the first bytes look like a serialised ONNX ModelProto (a known field with its wire type),
 // 0 otherwise. A cheap content sniff for dispatching between model file formats.

@@ -22,6 +22,8 @@
 // Strings point into the graph (never freed here) except the few built with snprintf.
 typedef struct writer {
     const rn_graph *g;
+    const rn_kv *meta;                  // metadata_props, or NULL
+    Onnx__StringStringEntryProto *props, **prop_ptrs;
     Onnx__ModelProto model;
     Onnx__GraphProto graph;
     Onnx__OperatorSetIdProto opset;
@@ -75,6 +77,8 @@ static void free_model(writer *w) {
     free(w->shapes);
     free(w->dims);
     free(w->dim_ptrs);
+    free(w->props);
+    free(w->prop_ptrs);
 }
 
 // The ONNX name of tensor i: the graph input is always "data".
@@ -305,13 +309,31 @@ static int build_model(writer *w, rn_err *err) {
     w->model.producer_name = RN_ONNX_PRODUCER;
     w->model.producer_version = RN_ONNX_PRODUCER_VERSION;
     w->model.graph = &w->graph;
+    if (w->meta && w->meta->n > 0) {  // the strings stay the caller's
+        int n = w->meta->n;
+        w->props = rn_calloc((size_t)n, sizeof *w->props);
+        w->prop_ptrs = rn_calloc((size_t)n, sizeof *w->prop_ptrs);
+        for (int i = 0; i < n; i++) {
+            onnx__string_string_entry_proto__init(&w->props[i]);
+            w->props[i].key = w->meta->key[i];
+            w->props[i].value = w->meta->val[i];
+            w->prop_ptrs[i] = &w->props[i];
+        }
+        w->model.n_metadata_props = (size_t)n;
+        w->model.metadata_props = w->prop_ptrs;
+    }
     return 0;
 }
 
 int rn_onnx_export_buffer(const rn_graph *g, uint8_t **buf, size_t *len, rn_err *err) {
+    return rn_onnx_export_buffer_kv(g, NULL, buf, len, err);
+}
+
+int rn_onnx_export_buffer_kv(const rn_graph *g, const rn_kv *meta, uint8_t **buf, size_t *len, rn_err *err) {
     writer w;
     memset(&w, 0, sizeof w);
     w.g = g;
+    w.meta = meta;
     *buf = NULL;
     *len = 0;
     if (build_model(&w, err)) {
@@ -342,10 +364,13 @@ static void sink_append(ProtobufCBuffer *b, size_t len, const uint8_t *data) {
     if (!s->failed && len && fwrite(data, 1, len, s->f) != len) s->failed = 1;
 }
 
-int rn_onnx_export(const rn_graph *g, const char *path, rn_err *err) {
+int rn_onnx_export(const rn_graph *g, const char *path, rn_err *err) { return rn_onnx_export_kv(g, NULL, path, err); }
+
+int rn_onnx_export_kv(const rn_graph *g, const rn_kv *meta, const char *path, rn_err *err) {
     writer w;
     memset(&w, 0, sizeof w);
     w.g = g;
+    w.meta = meta;
     if (build_model(&w, err)) {
         free_model(&w);
         return -1;

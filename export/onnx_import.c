@@ -145,8 +145,26 @@ static int build(imp *im, const Onnx__ModelProto *m, rn_err *err) {
     return 0;
 }
 
+// metadata_props into meta: strings are copied, since the unpacked message is freed.
+static int read_props(const Onnx__ModelProto *m, const char *what, rn_kv *meta, rn_err *err) {
+    if (m->n_metadata_props > RN_ONNX_MAX_META)
+        return rn_fail(err, "%s: %zu metadata_props, more than %d", what, m->n_metadata_props, RN_ONNX_MAX_META);
+    for (size_t i = 0; i < m->n_metadata_props; i++) {
+        const Onnx__StringStringEntryProto *e = m->metadata_props[i];
+        if (!e->key || !e->key[0]) return rn_fail(err, "%s: metadata_props entry %zu has no key", what, i);
+        rn_kv_add(meta, e->key, e->value ? e->value : "");
+    }
+    return 0;
+}
+
 int rn_onnx_import_buffer(const uint8_t *buf, size_t len, const char *what, rn_graph **out, rn_err *err) {
+    return rn_onnx_import_buffer_kv(buf, len, what, out, NULL, err);
+}
+
+int rn_onnx_import_buffer_kv(const uint8_t *buf, size_t len, const char *what, rn_graph **out, rn_kv *meta,
+                             rn_err *err) {
     *out = NULL;
+    if (meta) rn_kv_free(meta);
     if (len == 0) return rn_fail(err, "%s: empty file", what);
     if (len > RN_ONNX_MAX_BYTES) return rn_fail(err, "%s: %zu bytes, over protobuf's 2 GiB limit", what, len);
     rn_err e2;
@@ -159,6 +177,7 @@ int rn_onnx_import_buffer(const uint8_t *buf, size_t len, const char *what, rn_g
     im.what = what;
     im.g = rn_graph_create();
     int rc = build(&im, m, err);
+    if (!rc && meta) rc = read_props(m, what, meta, err);
     imp_smap_free(&im.names);
     imp_smap_free(&im.tnames);
     free(im.vals);
@@ -166,6 +185,7 @@ int rn_onnx_import_buffer(const uint8_t *buf, size_t len, const char *what, rn_g
     free(im.rs);
     onnx__model_proto__free_unpacked(m, NULL);
     if (rc) {
+        if (meta) rn_kv_free(meta);
         rn_graph_destroy(im.g);
         return -1;
     }
@@ -173,8 +193,11 @@ int rn_onnx_import_buffer(const uint8_t *buf, size_t len, const char *what, rn_g
     return 0;
 }
 
-int rn_onnx_import(const char *path, rn_graph **out, rn_err *err) {
+int rn_onnx_import(const char *path, rn_graph **out, rn_err *err) { return rn_onnx_import_kv(path, out, NULL, err); }
+
+int rn_onnx_import_kv(const char *path, rn_graph **out, rn_kv *meta, rn_err *err) {
     *out = NULL;
+    if (meta) rn_kv_free(meta);
     FILE *f = fopen(path, "rb");
     if (!f) return rn_fail(err, "%s: %s", path, strerror(errno));
     struct stat st;
@@ -195,7 +218,7 @@ int rn_onnx_import(const char *path, rn_graph **out, rn_err *err) {
         free(buf);
         return rn_fail(err, "%s: read error", path);
     }
-    int rc = rn_onnx_import_buffer(buf, n, path, out, err);
+    int rc = rn_onnx_import_buffer_kv(buf, n, path, out, meta, err);
     free(buf);
     return rc;
 }

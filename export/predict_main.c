@@ -1,11 +1,11 @@
 // resnet-predict — class predictions of a model for JPEG images, or raw scores for a raw tensor.
 //
-//   resnet-predict MODEL IMAGE|DIR... [--top K] [--labels FILE] [--size S] [--resize R] [--format F]
+//   resnet-predict MODEL IMAGE|DIR... [--top K] [--format F] [--size S] [--resize R | --crop-pct F] ...
 //   resnet-predict MODEL --raw-input FILE --shape N,C,H,W [--raw-output FILE] [--top K] [--labels FILE]
 //
-// MODEL is a training checkpoint or an ONNX file. Images get the seed's evaluation transform
-// (shorter side resized to 256, centre crop 224, (x - mean) / std with the ImageNet mean
-// (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225); data/transform.h). For each image (or row of
+// MODEL is a training checkpoint or an ONNX file. Images get the evaluation transform the model file
+// records (export/preproc.h; for a file that records none, ImageNet's: shorter side resized to 256,
+// centre crop 224, (x - mean) / std with the ImageNet mean and std). For each image (or row of
 // the raw input) a line "image: PATH" (or "input: I") and then K lines
 //     rank probability class_index class_name
 // with probability = softmax of the scores. --raw-input reads float32 little-endian NCHW, and
@@ -27,6 +27,7 @@
 #include "export/model_io.h"
 #include "export/onnx_wire.h"
 #include "export/predict_out.h"
+#include "export/preproc.h"
 #include "src/cli.h"
 #include "src/exec.h"
 #include "src/exec_mem.h"
@@ -36,16 +37,14 @@
 
 static const rn_cli cli = {
     "resnet-predict",
-    "usage: resnet-predict MODEL IMAGE|DIR... [--top K] [--labels FILE] [--size S] [--resize R] [--format F]\n"
+    "usage: resnet-predict MODEL IMAGE|DIR... [--top K] [--format F] " RN_PREPROC_USAGE "\n"
     "       resnet-predict MODEL --raw-input FILE --shape N,C,H,W [--raw-output FILE] [--top K] [--labels FILE]\n",
     "Class predictions of MODEL (a training checkpoint or an ONNX file) for JPEG images: per image a\n"
     "line 'image: PATH', then K lines 'rank probability class_index class_name' (softmax of the scores).\n"
     "A folder stands for the .jpg/.jpeg files under it (recursively, sorted). An image that cannot be\n"
     "read gets an error line (stderr in text, a record in csv/json) and the others go on.\n\n"
     "  --top K             classes per image (default 5; 0: none, e.g. with --raw-output)\n"
-    "  --labels FILE       class names, one per line (default: ImageNet's for 1000 classes)\n"
-    "  --size S            centre crop side (default 224)\n"
-    "  --resize R          shorter side before the crop (default 256, >= S)\n"
+    RN_PREPROC_HELP
     "  --raw-input FILE    float32 little-endian NCHW input instead of images (needs --shape)\n"
     "  --shape N,C,H,W     the shape of --raw-input\n"
     "  --raw-output FILE   write the raw scores (N x classes, float32 little-endian)\n"
@@ -264,7 +263,7 @@ static int run_images(rn_graph *g, char **args, int n_args, const rn_data_opts *
 }
 
 int main(int argc, char **argv) {
-    const char *model = NULL, *labels = NULL, *raw_in = NULL, *raw_out = NULL, *shape_s = NULL;
+    const char *model = NULL, *raw_in = NULL, *raw_out = NULL, *shape_s = NULL;
     // Static, so that it stays reachable (not a leak) whichever way main returns.
     static char **images;
     images = rn_calloc((size_t)argc, sizeof *images);
@@ -273,27 +272,24 @@ int main(int argc, char **argv) {
     rn_out_format format = RN_OUT_TEXT;
     rn_data_opts o = rn_data_opts_default();
     rn_err err;
+    rn_preproc_flags pf = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (rn_cli_info(&cli, a)) return 0;
-        static const char *const with_value[] = {"--top", "--labels", "--raw-input", "--raw-output", "--shape",
-                                                 "--size", "--resize", "--format", NULL};
+        int pre = rn_preproc_option(&cli, argc, argv, &i, &pf);
+        if (pre < 0) return 2;
+        if (pre) continue;
+        static const char *const with_value[] = {"--top", "--raw-input", "--raw-output", "--shape", "--format", NULL};
         int takes = 0;
         for (int k = 0; with_value[k]; k++) takes |= !strcmp(a, with_value[k]);
         if (takes && !(v = rn_cli_value(&cli, argc, argv, &i))) return 2;
         if (!strcmp(a, "--top")) {
             if (rn_cli_int(&cli, a, v, 0, 1000000, &top)) return 2;
-        } else if (!strcmp(a, "--labels")) labels = v;
-        else if (!strcmp(a, "--raw-input")) raw_in = v;
+        } else if (!strcmp(a, "--raw-input")) raw_in = v;
         else if (!strcmp(a, "--raw-output")) raw_out = v;
         else if (!strcmp(a, "--shape")) shape_s = v;
         else if (!strcmp(a, "--format")) {
             if (rn_out_format_parse(v, &format)) return rn_cli_fail(&cli, "--format: expected text, csv or json, got '%s'", v);
-        }
-        else if (!strcmp(a, "--size")) {
-            if (rn_cli_int(&cli, a, v, 8, 4096, &o.size)) return 2;
-        } else if (!strcmp(a, "--resize")) {
-            if (rn_cli_int(&cli, a, v, 8, 8192, &o.resize)) return 2;
         } else if (a[0] == '-' && a[1]) return rn_cli_fail(&cli, "unknown option '%s'", a);
         else if (!model) model = a;
         else images[n_images++] = argv[i];
@@ -301,35 +297,22 @@ int main(int argc, char **argv) {
     int64_t shape[4];
     if (shape_s && parse_shape(shape_s, shape))
         return rn_cli_fail(&cli, "--shape: expected N,C,H,W (positive, at most 2^31 elements), got '%s'", shape_s);
-    if (o.resize < o.size) return rn_cli_fail(&cli, "--resize %d is smaller than --size %d", o.resize, o.size);
+    if (rn_preproc_flags_check(&cli, &pf)) return 2;
     if (!model) return rn_cli_fail(&cli, "no MODEL given");
     if (raw_in && (n_images || !shape_s)) return rn_cli_fail(&cli, "--raw-input takes --shape and no images");
     if (!raw_in && !n_images) return rn_cli_fail(&cli, "no IMAGE given");
     if (!raw_in && (raw_out || shape_s)) return rn_cli_fail(&cli, "--raw-output and --shape need --raw-input");
     rn_graph *g;
-    if (rn_model_load(model, &g, &err)) {
+    rn_labels lab;
+    if (rn_preproc_load(cli.prog, model, &pf, &g, &o, &lab, &err)) {
         fprintf(stderr, "resnet-predict: %s\n", err.msg);
         free(images);
         return 1;
     }
-    int classes = rn_model_num_classes(g);
-    if (classes < 0) classes = (int)g->tensors[g->output].dims[1];
-    rn_labels lab = {NULL, 0};
-    int rc = 0;
-    if (labels || classes == 1000) {
-        char shipped[4096];
-        const char *lp = labels ? labels : shipped;
-        if (!labels && rn_labels_imagenet_path(shipped, sizeof shipped, &err)) rc = 1;
-        else if (rn_labels_load(lp, &lab, &err)) rc = 1;
-        else if (lab.n < classes) {
-            rn_fail(&err, "%s: %d class names for a model with %d classes", lp, lab.n, classes);
-            rc = 1;
-        }
-    }
     rn_predict_out out = {stdout, stderr, format, &lab, raw_in ? "input" : "image", 0};
     size_t failed = 0;
-    if (!rc) rc = raw_in ? run_raw(g, raw_in, shape, raw_out, (size_t)top, &out, &err)
-                         : run_images(g, images, n_images, &o, (size_t)top, &out, &failed, &err);
+    int rc = raw_in ? run_raw(g, raw_in, shape, raw_out, (size_t)top, &out, &err)
+                    : run_images(g, images, n_images, &o, (size_t)top, &out, &failed, &err);
     if (rc) fprintf(stderr, "resnet-predict: %s\n", err.msg);
     else if (failed) fprintf(stderr, "resnet-predict: %zu input%s failed\n", failed, failed == 1 ? "" : "s");
     rn_labels_free(&lab);

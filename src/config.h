@@ -52,6 +52,7 @@ typedef struct rn_config {
     rn_sched_opts schedule;
     rn_ckpt_opts checkpoint;
     rn_export_opts export_opts;
+    int overwrite;  // resnet-train --overwrite: a command-line flag, not a key (a saved config.ini must not clobber a run)
 } rn_config;
 
 // Defaults, then the file, then each "section.key=value" override in order; an empty

@@ -314,6 +314,25 @@ int rn_conf_load(const char *path, const rn_conf_sec *secs, int n, rn_err *err) 
     return rc;
 }
 
+typedef struct line_ctx {
+    const char *section, *key;
+    int line;
+} line_ctx;
+
+static int on_key_line(void *vctx, const rn_ini_line *l, rn_err *err) {
+    (void)err;
+    line_ctx *c = vctx;
+    if (l->key && l->section && !strcmp(l->section, c->section) && !strcmp(l->key, c->key)) c->line = l->line;
+    return 0;
+}
+
+int rn_conf_key_line(const char *path, const char *section, const char *key) {
+    line_ctx c = {section, key, 0};
+    rn_err e;
+    rn_ini_parse(path, on_key_line, &c, &e);
+    return c.line;
+}
+
 int rn_conf_override(const char *assignment, const rn_conf_sec *secs, int n, rn_err *err) {
     char *buf = rn_strdup(assignment);  // no fixed limit: a long value is parsed whole or refused whole
     char *dot = strchr(buf, '.'), *eq = strchr(buf, '=');

@@ -94,6 +94,9 @@ int rn_section_set(const rn_section *s, void *obj, const char *key, const char *
 // A config file into the sections: unknown sections and keys, bad values, a key or a section given
 // twice, no section at all: -1 with a message naming file:line (or the file).
 int rn_conf_load(const char *path, const rn_conf_sec *secs, int n, rn_err *err);
+// The line of `path` that sets [section] key (the last one), 0 when none does or the file cannot be
+// read: for messages about checks between keys, which run after loading.
+int rn_conf_key_line(const char *path, const char *section, const char *key);
 // "section.key=value" (--set), of any length.
 int rn_conf_override(const char *assignment, const rn_conf_sec *secs, int n, rn_err *err);
 // Every section and key as INI text that rn_conf_load reads back to the same values.

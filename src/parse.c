@@ -102,3 +102,18 @@ int rn_parse_double(const char *what, const char *v, double lo, double hi, doubl
     *out = x;
     return 0;
 }
+
+int rn_parse_f64_n(const char *s, double *out, int n) {
+    char buf[256];
+    if (strlen(s) >= sizeof buf) return -1;
+    strcpy(buf, s);
+    char *p = buf;
+    for (int i = 0; i < n; i++) {
+        char *comma = strchr(p, ',');
+        if ((i < n - 1) != (comma != NULL)) return -1;
+        if (comma) *comma = 0;
+        if (rn_parse_f64(p, &out[i])) return -1;
+        if (comma) p = comma + 1;
+    }
+    return 0;
+}

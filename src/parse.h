@@ -12,6 +12,8 @@ int rn_parse_u64(const char *s, unsigned long long *out);
 // A finite decimal number ([+-]digits[.digits][e[+-]digits]), or a fraction `a / b` of two of them
 // (for ratio = 3/4, 4/3). 0 or -1.
 int rn_parse_f64(const char *s, double *out);
+// Exactly n comma-separated rn_parse_f64 numbers, no blanks ("0.485,0.456,0.406"). 0 or -1.
+int rn_parse_f64_n(const char *s, double *out, int n);
 
 // An option's or key's value in [lo, hi]: -1 with "WHAT: expected an integer in [lo, hi], got 'v'".
 int rn_parse_int(const char *what, const char *v, long lo, long hi, int *out, rn_err *err);

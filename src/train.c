@@ -1,4 +1,4 @@
-// resnet-train CONFIG [--set section.key=value ...] [--resume CKPT|RUN_DIR]
+// resnet-train CONFIG [--set section.key=value ...] [--resume CKPT|RUN_DIR | --overwrite]
 // resnet-train --print-config CONFIG [--set ...]  |  --print-config-doc
 //
 // Trains the config's network on its [data]; see docs/TRAINING.md. Exit status: 0 when training
@@ -15,12 +15,15 @@
 
 static const rn_cli cli = {
     "resnet-train",
-    "usage: resnet-train CONFIG [--set section.key=value ...] [--resume CKPT|RUN_DIR]\n"
+    "usage: resnet-train CONFIG [--set section.key=value ...] [--resume CKPT|RUN_DIR | --overwrite]\n"
     "       resnet-train --print-config CONFIG [--set section.key=value ...]\n"
     "       resnet-train --print-config-doc\n",
     "Trains the network of CONFIG's [model] on its [data] (docs/TRAINING.md).\n\n"
     "  --set section.key=value  override one key of the config (repeatable, applied in order)\n"
-    "  --resume CKPT|RUN_DIR    continue a run from a checkpoint or a run folder's last.ckpt\n"
+    "  --resume CKPT|RUN_DIR    continue a run from a checkpoint or a run folder's last.ckpt, in the\n"
+    "                           checkpoint's folder (the config's [model] must match the checkpoint's)\n"
+    "  --overwrite              a new run into a [train] run_dir that holds a previous run: remove that\n"
+    "                           run's files first (without it, such a run_dir is refused)\n"
     "  --print-config           print the effective configuration (every key) as INI and exit\n"
     "  --print-config-doc       print the Markdown reference of every key and exit\n"
     "  --help, --version        this text; the version, oneDNN's and its CPU ISA\n\n"
@@ -35,7 +38,7 @@ int main(int argc, char **argv) {
     static const char **overrides;
     overrides = rn_calloc((size_t)argc, sizeof *overrides);
     const char *path = NULL, *resume = NULL;
-    int n_over = 0, print = 0;
+    int n_over = 0, print = 0, overwrite = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (rn_cli_info(&cli, a)) return 0;
@@ -44,6 +47,7 @@ int main(int argc, char **argv) {
             return 0;
         }
         if (strcmp(a, "--print-config") == 0) print = 1;
+        else if (strcmp(a, "--overwrite") == 0) overwrite = 1;
         else if (strcmp(a, "--set") == 0 || strcmp(a, "--resume") == 0) {
             const char *v = rn_cli_value(&cli, argc, argv, &i);
             if (!v) return 2;
@@ -54,12 +58,14 @@ int main(int argc, char **argv) {
         else path = a;
     }
     if (!path) return rn_cli_fail(&cli, "no CONFIG given");
+    if (overwrite && resume) return rn_cli_fail(&cli, "--overwrite starts a new run; --resume continues one: not both");
     static rn_config cfg;  // large: keep it off the stack
     rn_err err;
     if (rn_config_load(&cfg, path, overrides, n_over, &err) || (!print && rn_config_check_train_data(&cfg, &err))) {
         fprintf(stderr, "resnet-train: %s\n", err.msg);
         return 2;
     }
+    cfg.overwrite = overwrite;
     if (print) {
         rn_config_print(&cfg, stdout);
         return fflush(stdout) == 0 ? 0 : 1;

@@ -180,7 +180,10 @@ static int export_model(rn_run *r, rn_err *err) {
         if (rn_checkpoint_load_model(r->best, &best, err)) return -1;
         g = best;
     }
-    int rc = rn_onnx_export(g, path, err);
+    rn_kv kv = {0};
+    rn_model_meta_encode(&r->mm, &kv);  // how to feed it: docs/ONNX.md, "Model metadata"
+    int rc = rn_onnx_export_kv(g, &kv, path, err);
+    rn_kv_free(&kv);
     rn_graph_destroy(best);
     if (!rc) rn_progress_note(&r->prog, "export: %s (%s weights)", path, best ? "best" : "last");
     return rc;

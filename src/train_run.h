@@ -33,12 +33,26 @@ typedef struct rn_run {
     double base_lr;           // peak lr after linear batch scaling
     rn_run_shape shape;
     rn_train_state st;
+    rn_model_meta mm;         // preprocessing and class names, written into every checkpoint and export
     char saved_note[256];     // what the last good checkpoint holds, for error messages
     double eval_seconds;      // duration of the last evaluation (ETA)
 } rn_run;
 
+// The run's folder: a resumed checkpoint's own; else [train] run_dir, which must not hold a previous
+// run (last.ckpt, best.ckpt, metrics.csv) unless c->overwrite (its files are removed once setup succeeds).
 int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err);
 void rn_run_teardown(rn_run *r);
+// The run folder (src/train_dir.c). rn_run_paths: r->dir and the file paths; for a resume, ckpt gets
+// the checkpoint (a folder means its last.ckpt) and r->dir its folder.
+void rn_run_paths(rn_run *r, const char *resume, char *ckpt, size_t cap);
+// -1 when r->dir holds a previous run and --overwrite was not given.
+int rn_run_check_fresh(const rn_run *r, rn_err *err);
+// --overwrite: removes the previous run's files from r->dir (those a run writes, nothing else).
+int rn_run_clear_previous(rn_run *r, rn_err *err);
+// r->mm from [data] and the training set's class names; writes classes.txt.
+int rn_run_model_meta(rn_run *r, rn_err *err);
+// config.ini: the effective configuration with run_dir = r->dir.
+int rn_run_write_config(rn_run *r, rn_err *err);
 // Writes last.ckpt (with momentum) or best.ckpt (weights only).
 int rn_run_save(rn_run *r, const char *path, int resumable, rn_err *err);
 

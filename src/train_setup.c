@@ -43,12 +43,9 @@ static int load_model_file(const char *path, rn_graph **out, rn_err *err) {
 static int build_network(rn_run *r, const char *resume, rn_ckpt **ck, rn_err *err) {
     const rn_config *c = r->c;
     if (resume) {
-        char path[RN_METRICS_PATH];
-        struct stat sb;
-        snprintf(path, sizeof path, "%s", resume);
-        if (stat(resume, &sb) == 0 && S_ISDIR(sb.st_mode)) snprintf(path, sizeof path, "%s/last.ckpt", resume);
-        if (rn_ckpt_read(path, ck, err) || rn_ckpt_build_graph(*ck, &r->g, err)) return -1;
-        rn_progress_note(&r->prog, "resume: %s", path);
+        if (rn_ckpt_read(resume, ck, err) || rn_state_check_model(*ck, c, err) || rn_ckpt_build_graph(*ck, &r->g, err))
+            return -1;
+        rn_progress_note(&r->prog, "resume: %s", resume);
         return 0;
     }
     if (rn_resnet_build(&c->model, &r->g, err)) return -1;
@@ -59,16 +56,6 @@ static int build_network(rn_run *r, const char *resume, rn_ckpt **ck, rn_err *er
     int rc = rn_finetune_init(&r->g, src, c->train.init, c->model.num_classes, c->train.seed ^ 0xc1a55ULL, r->prog.f, err);
     rn_graph_destroy(src);
     return rc;
-}
-
-static void paths(rn_run *r) {
-    const rn_config *c = r->c;
-    if (c->train.run_dir[0]) snprintf(r->dir, sizeof r->dir, "%s", c->train.run_dir);
-    else snprintf(r->dir, sizeof r->dir, "runs/%s", c->name);
-    snprintf(r->last, sizeof r->last, "%s/last.ckpt", r->dir);
-    snprintf(r->best, sizeof r->best, "%s/best.ckpt", r->dir);
-    snprintf(r->csv, sizeof r->csv, "%s/metrics.csv", r->dir);
-    snprintf(r->svg, sizeof r->svg, "%s/metrics.svg", r->dir);
 }
 
 // The run's memory (src/mem.h) against what the process may use, before the loaders and executors
@@ -112,7 +99,13 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     r->c = c;
     rn_state_init(&r->st);
     snprintf(r->saved_note, sizeof r->saved_note, "none saved by this run yet");
-    paths(r);
+    char ckpt[RN_METRICS_PATH] = "";
+    rn_run_paths(r, resume, ckpt, sizeof ckpt);
+    if (resume) resume = ckpt;
+    if (resume && strcmp(r->dir, c->train.run_dir) != 0)
+        rn_progress_note(&r->prog, "resume: the run continues in %s, the checkpoint's folder ([train] run_dir %s is left alone)",
+                         r->dir, c->train.run_dir);
+    if (!resume && rn_run_check_fresh(r, err)) return -1;
     if (c->train.threads > 0) omp_set_num_threads(c->train.threads);
     const rn_data_opts *d = &c->data;
     if (open_split(d, 0, NULL, &r->train_ds, err)) return -1;
@@ -160,16 +153,15 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     if (!r->pad) return rn_alloc_fail(err, "the padded evaluation batch", pad);
     r->base_lr = rn_sgd_scaled_lr(&c->optim, (int64_t)r->B * c->train.accum_steps);
     if (mkdir_p(r->dir, err)) return -1;
+    if (!resume && c->overwrite && rn_run_clear_previous(r, err)) return -1;
+    if (rn_run_model_meta(r, err)) return -1;
     int removed;
     uint64_t bytes;
     if (rn_checkpoint_remove_stale(r->dir, &removed, &bytes, err)) return -1;
     if (removed)
         rn_progress_note(&r->prog, "removed %d temporary checkpoint file(s) that killed runs left in %s (%.1f MB)",
                          removed, r->dir, (double)bytes / 1e6);
-    // The effective configuration, so that the run folder says how it was made (and can re-run it).
-    char cp[sizeof r->dir + 16];
-    snprintf(cp, sizeof cp, "%s/config.ini", r->dir);
-    return rn_config_write(c, cp, err);
+    return rn_run_write_config(r, err);
 }
 
 void rn_run_teardown(rn_run *r) {
@@ -187,11 +179,12 @@ void rn_run_teardown(rn_run *r) {
     rn_free_aligned(r->dscores);
     rn_free_aligned(r->labels);
     rn_state_free(&r->st);
+    rn_model_meta_free(&r->mm);
     memset(r, 0, sizeof *r);
 }
 
 int rn_run_save(rn_run *r, const char *path, int resumable, rn_err *err) {
-    char *meta = rn_state_meta(r->c, &r->shape, &r->st, resumable);
+    char *meta = rn_state_meta(r->c, &r->shape, &r->st, resumable, &r->mm);
     int rc = rn_checkpoint_save(path, r->g, resumable ? r->sgd->momentum : NULL, meta, err);
     free(meta);
     if (!rc && resumable)

@@ -49,22 +49,26 @@ __attribute__((format(printf, 2, 3))) static void put(sbuf *b, const char *fmt, 
     }
 }
 
-char *rn_state_meta(const rn_config *c, const rn_run_shape *sh, const rn_train_state *s, int resumable) {
-    sbuf b = {0};
-    const rn_model_opts *m = &c->model;
-    put(&b, "producer=resnet.c resnet-train\nconfig=%s\n", c->path);
-    // [model] as the config gave it, in keys rn_model_opts_set accepts.
+// [model] as the config gave it, in keys rn_model_opts_set accepts.
+static void put_model(sbuf *b, const rn_model_opts *m) {
     if (m->depth) {
-        put(&b, "model.depth=%d\n", m->depth);
+        put(b, "model.depth=%d\n", m->depth);
     } else {
-        put(&b, "model.blocks=");
-        for (int i = 0; i < m->n_stages; i++) put(&b, "%s%d", i ? "," : "", m->blocks[i]);
-        put(&b, "\nmodel.bottleneck=%s\n", m->bottleneck ? "yes" : "no");
+        put(b, "model.blocks=");
+        for (int i = 0; i < m->n_stages; i++) put(b, "%s%d", i ? "," : "", m->blocks[i]);
+        put(b, "\nmodel.bottleneck=%s\n", m->bottleneck ? "yes" : "no");
     }
-    put(&b, "model.version=%d\nmodel.num_classes=%d\nmodel.width=%d\nmodel.stem=%s\nmodel.input_size=%d\n",
+    put(b, "model.version=%d\nmodel.num_classes=%d\nmodel.width=%d\nmodel.stem=%s\nmodel.input_size=%d\n",
         m->version, m->num_classes, m->width, m->stem_small ? "small" : "imagenet", m->input_size);
-    put(&b, "model.stride_in_3x3=%s\nmodel.zero_init_residual=%s\n", m->stride_in_3x3 ? "yes" : "no",
+    put(b, "model.stride_in_3x3=%s\nmodel.zero_init_residual=%s\n", m->stride_in_3x3 ? "yes" : "no",
         m->zero_init_residual ? "yes" : "no");
+}
+
+char *rn_state_meta(const rn_config *c, const rn_run_shape *sh, const rn_train_state *s, int resumable,
+                    const rn_model_meta *mm) {
+    sbuf b = {0};
+    put(&b, "producer=resnet.c resnet-train\nconfig=%s\n", c->path);
+    put_model(&b, &c->model);
     put(&b, "run.batch_size=%lld\nrun.accum_steps=%lld\nrun.train_samples=%lld\nrun.batches_per_epoch=%lld\n",
         (long long)sh->batch_size, (long long)sh->accum_steps, (long long)sh->train_samples,
         (long long)sh->batches_per_epoch);
@@ -81,7 +85,34 @@ char *rn_state_meta(const rn_config *c, const rn_run_shape *sh, const rn_train_s
         put(&b, "history=%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", r->epoch, r->lr, r->train_loss,
             r->train_top1, r->val_loss, r->val_top1, r->val_top5, r->img_per_s, r->seconds);
     }
+    if (mm) {
+        rn_kv kv = {0};
+        rn_model_meta_encode(mm, &kv);
+        for (int i = 0; i < kv.n; i++) put(&b, "%s=%s\n", kv.key[i], kv.val[i]);
+        rn_kv_free(&kv);
+    }
     return b.p;
+}
+
+int rn_state_check_model(const rn_ckpt *ck, const rn_config *c, rn_err *err) {
+    sbuf b = {0};
+    put_model(&b, &c->model);
+    char diff[768] = "";
+    size_t dl = 0;
+    for (char *line = b.p, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        char *eq = strchr(line, '=');
+        *eq = 0;
+        const char *was = rn_ckpt_meta(ck, line);
+        if (was && !strcmp(was, eq + 1)) continue;
+        if (dl < sizeof diff)
+            dl += (size_t)snprintf(diff + dl, sizeof diff - dl, "%s%s is %s in the config, %s in the checkpoint",
+                                   dl ? "; " : "", line + 6, eq + 1, was ? was : "not set");
+    }
+    free(b.p);
+    if (dl) return rn_fail(err, "%s: the config's [model] differs from the checkpoint's: %s", ck->path, diff);
+    return 0;
 }
 
 // ---- reading ------------------------------------------------------------------------------------

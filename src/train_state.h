@@ -11,6 +11,7 @@
 
 #include "optim/checkpoint.h"
 #include "src/config.h"
+#include "src/model_meta.h"
 
 // One line of metrics.csv.
 typedef struct rn_epoch_row {
@@ -47,8 +48,13 @@ typedef struct rn_run_shape {
     uint64_t data_seed;
 } rn_run_shape;
 
-// The META text of a checkpoint: model options, run shape, state, history. Caller frees.
-char *rn_state_meta(const rn_config *c, const rn_run_shape *shape, const rn_train_state *s, int resumable);
+// The META text of a checkpoint: model options, run shape, state, history, and the model's
+// preprocessing and class names (mm, src/model_meta.h; may be NULL). Caller frees.
+char *rn_state_meta(const rn_config *c, const rn_run_shape *shape, const rn_train_state *s, int resumable,
+                    const rn_model_meta *mm);
+
+// Refuses a resume whose config's [model] differs from the checkpoint's, naming the keys that differ.
+int rn_state_check_model(const rn_ckpt *ck, const rn_config *c, rn_err *err);
 
 // Restores the state from a checkpoint of the same run; refuses one that is not resumable or whose
 // run shape differs where that would change which batches come next.

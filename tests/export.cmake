@@ -17,7 +17,7 @@ foreach(t test_export_import test_export_fuzz)
   add_executable(${t}_asan ${t}.c ${RN_ONNX_SOURCES}
     ${PROJECT_SOURCE_DIR}/src/graph.c ${PROJECT_SOURCE_DIR}/src/op_contract.c ${PROJECT_SOURCE_DIR}/src/common.c ${PROJECT_SOURCE_DIR}/src/rng.c
     ${PROJECT_SOURCE_DIR}/src/resnet.c ${PROJECT_SOURCE_DIR}/src/ini.c
-    ${PROJECT_SOURCE_DIR}/src/parse.c ${PROJECT_SOURCE_DIR}/src/config_table.c)
+    ${PROJECT_SOURCE_DIR}/src/parse.c ${PROJECT_SOURCE_DIR}/src/config_table.c ${PROJECT_SOURCE_DIR}/src/model_meta.c)
   add_dependencies(${t}_asan rn_onnx)  # the generated protobuf-c sources
   target_include_directories(${t}_asan PRIVATE ${RN_ONNX_GEN_DIR})
   target_compile_options(${t}_asan PRIVATE -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer

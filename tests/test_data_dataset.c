@@ -235,7 +235,7 @@ static void test_permutation(void) {
 static void test_opts(void) {
     rn_data_opts o = rn_data_opts_default();
     rn_err err;
-    CHECK(o.size == 224 && o.resize == 256 && o.flip == 1, "defaults");
+    CHECK(o.size == 224 && o.resize == 0 && rn_data_resize(&o) == 256 && o.flip == 1, "defaults");
     CHECK_CLOSE(o.mean[0], 0.485, 1e-7, "mean R");
     CHECK_CLOSE(o.std[2], 0.225, 1e-7, "std B");
     CHECK_CLOSE(o.ratio_max, 4.0 / 3.0, 1e-12, "ratio max");

@@ -13,15 +13,10 @@ static char root[256], dir[512];
 
 static void path_of(char *p, size_t cap, const char *rel) { snprintf(p, cap, "%s/%s", dir, rel); }
 
-static unsigned char *file_bytes(const char *rel, size_t *n) {
+static unsigned char *rel_bytes(const char *rel, size_t *n) {
     char p[1024];
     path_of(p, sizeof p, rel);
-    FILE *f = fopen(p, "rb");
-    if (!f) return NULL;
-    unsigned char *b = malloc(1 << 20);
-    *n = fread(b, 1, 1 << 20, f);
-    fclose(f);
-    return b;
+    return file_bytes(p, n);
 }
 
 // 3 classes x 8 good colour JPEGs of assorted sizes, one grayscale, one CMYK, and four bad files.
@@ -70,7 +65,7 @@ static void test_decode(void) {
     rn_err err;
     rn_image img;
     size_t n;
-    unsigned char *b = file_bytes("cls1/gray.jpg", &n);
+    unsigned char *b = rel_bytes("cls1/gray.jpg", &n);
     CHECK(rn_jpeg_decode(d, b, n, 1, 1, &img, &err) == 0, "gray: %s", err.msg);
     int same = img.w == 50 && img.h == 40, close = 1;
     for (int i = 0; same && i < 50 * 40; i++) {
@@ -79,21 +74,21 @@ static void test_decode(void) {
     }
     CHECK(same, "grayscale -> 3 equal channels");
     free(b);
-    b = file_bytes("cls2/cmyk.jpg", &n);
+    b = rel_bytes("cls2/cmyk.jpg", &n);
     CHECK(rn_jpeg_decode(d, b, n, 1, 2, &img, &err) == 0, "cmyk: %s", err.msg);
     CHECK(img.w == 24 && img.h == 16, "cmyk at 1/2: %dx%d", img.w, img.h);
     CHECK(abs(img.px[0] - 200) <= 3 && abs(img.px[1] - 100) <= 3 && abs(img.px[2] - 50) <= 3,
           "cmyk -> rgb %d %d %d", img.px[0], img.px[1], img.px[2]);
     free(b);
-    b = file_bytes("cls0/trunc.jpg", &n);
+    b = rel_bytes("cls0/trunc.jpg", &n);
     CHECK(rn_jpeg_decode(d, b, n, 1, 1, &img, &err) == -1 && strcasestr(err.msg, "premature"),
           "truncated rejected: %s", err.msg);
     free(b);
-    b = file_bytes("cls1/text.jpg", &n);
+    b = rel_bytes("cls1/text.jpg", &n);
     CHECK(rn_jpeg_decode(d, b, n, 1, 1, &img, &err) == -1 && strstr(err.msg, "not a JPEG"),
           "text rejected: %s", err.msg);
     free(b);
-    b = file_bytes("cls0/garbage.jpg", &n);
+    b = rel_bytes("cls0/garbage.jpg", &n);
     CHECK(rn_jpeg_decode(d, b, n, 1, 1, &img, &err) == -1, "garbage rejected");
     free(b);
     CHECK(rn_jpeg_decode(d, (const uint8_t *)"", 0, 1, 1, &img, &err) == -1, "empty rejected");
@@ -263,7 +258,7 @@ static void test_loader(void) {
         rn_xform_ws ws = {0};
         float *one = malloc(sf * sizeof(float));
         size_t n;
-        unsigned char *bytes = file_bytes(rn_dataset_relpath(ds, 3), &n);
+        unsigned char *bytes = rel_bytes(rn_dataset_relpath(ds, 3), &n);
         CHECK(bytes && rn_preprocess_jpeg(d, &ws, bytes, n, &oe, NULL, one, &err) == 0, "one");
         CHECK(memcmp(one, ev.data + 3 * sf, sf * sizeof(float)) == 0, "batch == single pipeline");
         free(bytes), free(one);

@@ -58,6 +58,48 @@ static inline void write_bytes(const char *path, const void *buf, size_t n) {
     fclose(f);
 }
 
+// The whole file, malloc'ed (*n bytes), or NULL when it cannot be read.
+static inline unsigned char *file_bytes(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    *n = 0;
+    if (!f) return NULL;
+    size_t cap = 1 << 16;
+    unsigned char *b = malloc(cap);
+    for (size_t k; (k = fread(b + *n, 1, cap - *n, f)) > 0;) {
+        *n += k;
+        if (*n == cap) b = realloc(b, cap *= 2);
+    }
+    fclose(f);
+    return b;
+}
+
+// A digest of a folder tree: every entry's path, type and (for files) bytes, in any order, so that
+// "the folder is byte-identical" is one comparison. 0 for a missing folder.
+static uint64_t tree_digest_;
+static inline uint64_t fnv1a_(const void *p, size_t n, uint64_t h) {
+    for (size_t i = 0; i < n; i++) h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ULL;
+    return h;
+}
+static inline int digest_entry_(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)ftw;
+    uint64_t h = fnv1a_(p, strlen(p), 1469598103934665603ULL);
+    h = fnv1a_(&flag, sizeof flag, h);
+    if (flag == FTW_F) {
+        size_t n;
+        unsigned char *b = file_bytes(p, &n);
+        h = fnv1a_(b ? b : (unsigned char *)"", n, h);
+        h = fnv1a_(&st->st_size, sizeof st->st_size, h);
+        free(b);
+    }
+    tree_digest_ += h * 2 + 1;  // order-independent
+    return 0;
+}
+static inline uint64_t tree_digest(const char *dir) {
+    tree_digest_ = 0;
+    nftw(dir, digest_entry_, 32, FTW_PHYS);
+    return tree_digest_;
+}
+
 // Compresses a packed image (pf = TJPF_RGB, TJPF_GRAY or TJPF_CMYK) into memory; the caller frees
 // *out with tjFree.
 static inline unsigned long jpeg_encode(const uint8_t *px, int w, int h, int pf, int quality,

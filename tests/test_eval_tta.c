@@ -208,11 +208,12 @@ static void test_evaluate(rn_dataset *ds) {
     snprintf(path, sizeof path, "%s/out.txt", dir);
     FILE *f = fopen(path, "r");
     double t1 = -1, t5 = -1;
-    long long n = -1;
-    CHECK(f && fscanf(f, "top1=%lf top5=%lf n=%lld", &t1, &t5, &n) == 3, "resnet-eval's line");
+    long long h1 = -1, h5 = -1, n = -1, n5 = -1;
+    CHECK(f && fscanf(f, "top-1 %lf %% (%lld/%lld)  top-5 %lf %% (%lld/%lld)", &t1, &h1, &n, &t5, &h5, &n5) == 6,
+          "resnet-eval's line");
     if (f) fclose(f);
-    CHECK(n == NIMG && fabs(t1 - (double)want_top1 / NIMG) < 1e-6 && t5 == 1.0, "resnet-eval top1=%g n=%lld, want %g",
-          t1, n, (double)want_top1 / NIMG);
+    CHECK(n == NIMG && n5 == NIMG && h1 == want_top1 && h5 == NIMG, "resnet-eval top-1 %lld/%lld, top-5 %lld/%lld, want %d/%d",
+          h1, n, h5, n5, want_top1, NIMG);
     snprintf(path, sizeof path, "%s/rep/per_class.csv", dir);
     f = fopen(path, "r");
     char line[256];

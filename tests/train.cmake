@@ -18,3 +18,10 @@ target_compile_definitions(test_limits PRIVATE RN_SOURCE_DIR="${PROJECT_SOURCE_D
                                                RESNET_BENCH="$<TARGET_FILE:resnet-bench>"
                                                RESNET_PREDICT="$<TARGET_FILE:resnet-predict>")
 add_dependencies(test_limits resnet-train resnet-eval resnet-bench resnet-predict)
+# Issue 13: the model file carries its preprocessing and class names; runs never clobber each other.
+rn_test(test_meta SOURCES test_meta.c LIBS rn_export rn_model rn_data TIMEOUT 180)
+target_compile_definitions(test_meta PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-train>"
+                                             RESNET_EVAL="$<TARGET_FILE:resnet-eval>"
+                                             RESNET_PREDICT="$<TARGET_FILE:resnet-predict>"
+                                             RESNET_EXPORT="$<TARGET_FILE:resnet-export>")
+add_dependencies(test_meta resnet-train resnet-eval resnet-predict resnet-export)

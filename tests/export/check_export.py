@@ -447,10 +447,15 @@ def t_tools(args):
     if nolab[files[0][0]][0][3] != "-":
         fail("a model that is not 1000-class prints '-' without --labels")
     ev = run([evaluate, two, "--data", imgs, "--batch", "4", "--workers", "2"]).stdout.strip().splitlines()[-1]
-    kv = dict(f.split("=") for f in ev.split())
-    if set(kv) != {"top1", "top5", "n"} or int(kv["n"]) != len(files):
+    # "top-1 P % (HITS/N)  top-5 P % (HITS/N)", percentages as the trainer prints them.
+    f = ev.split()
+    if len(f) != 8 or f[0] != "top-1" or f[4] != "top-5" or f[2] != "%" or f[6] != "%":
         fail(f"resnet-eval printed {ev!r}")
-    if abs(float(kv["top1"]) - hits / len(files)) > 1e-9 or float(kv["top5"]) != 1.0:
+    h1, n1 = map(int, f[3].strip("()").split("/"))
+    h5, n5 = map(int, f[7].strip("()").split("/"))
+    if n1 != len(files) or n5 != len(files) or f[1] != f"{100 * h1 / n1:.2f}":
+        fail(f"resnet-eval printed {ev!r}")
+    if h1 != hits or h5 != len(files):
         fail(f"resnet-eval {ev!r}, but resnet-predict's top-1 is right for {hits} of {len(files)}")
     print(f"resnet-eval: {ev} agrees with resnet-predict ({hits}/{len(files)})")
 

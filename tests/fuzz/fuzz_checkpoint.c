@@ -1,6 +1,7 @@
 // fuzz_checkpoint — the checkpoint reader (optim/checkpoint.c) and what consumes its graph: the
 // rebuild of the op list (src/graph.c), the momentum buffers, the ONNX exporter (resnet-export on a
-// checkpoint) and, for tiny graphs, a forward pass of the reference executor (src/ref.c).
+// checkpoint, with the file's model metadata, src/model_meta.h, which must survive its own round trip)
+// and, for tiny graphs, a forward pass of the reference executor (src/ref.c).
 //
 // Input: checkpoint bytes. Before reading, the harness rewrites the header's file size and the
 // CRC trailer to match the input, as a writer would: otherwise nearly every mutation dies at the
@@ -65,6 +66,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (rc) return 0;
     (void)rn_ckpt_meta(c, "model.version");
     (void)rn_ckpt_meta(c, "state.epoch");
+    rn_model_meta mm, back;
+    rn_kv kv = {0};
+    err.msg[0] = 0;
+    rc = rn_model_meta_decode(path, c->n_meta, (const char *const *)c->meta_key, (const char *const *)c->meta_val, &mm,
+                              &err);
+    fuzz_check_rc(rc, &err, "rn_model_meta_decode");
+    if (rc == 0) {
+        rn_model_meta_encode(&mm, &kv);
+        int again = rn_model_meta_decode(path, kv.n, (const char *const *)kv.key, (const char *const *)kv.val, &back, &err);
+        FUZZ_ASSERT(again == 0 && back.has_preproc == mm.has_preproc && back.n_classes == mm.n_classes,
+                    "metadata does not survive its round trip: %s", again ? err.msg : "counts differ");
+        for (int i = 0; i < mm.n_classes; i++)
+            FUZZ_ASSERT(!strcmp(back.classes[i], mm.classes[i]), "class %d: '%s' came back '%s'", i, mm.classes[i],
+                        back.classes[i]);
+        rn_model_meta_free(&back);
+        rn_model_meta_free(&mm);
+    }
 
     rn_graph *g = NULL;
     err.msg[0] = 0;
@@ -79,11 +97,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         uint8_t *onnx = NULL;
         size_t len = 0;
         err.msg[0] = 0;
-        fuzz_check_rc(rn_onnx_export_buffer(g, &onnx, &len, &err), &err, "rn_onnx_export_buffer");
+        fuzz_check_rc(rn_onnx_export_buffer_kv(g, &kv, &onnx, &len, &err), &err, "rn_onnx_export_buffer_kv");
         free(onnx);
         tiny_forward(g);
         rn_graph_destroy(g);
     }
+    rn_kv_free(&kv);
     rn_ckpt_free(c);
     return 0;
 }
