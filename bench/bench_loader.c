@@ -76,7 +76,7 @@ typedef struct blob {
 // One thread over in-memory JPEGs: images per second, best of 3 runs of >= 1 s (the machine may
 // be shared).
 static double bench_inline(blob *files, int n, const rn_data_opts *o, int train, int scaled) {
-    rn_jpeg_decoder *d = rn_jpeg_decoder_create();
+    rn_decoder *d = rn_decoder_create();
     rn_xform_ws ws = {0};
     float *out = rn_malloc_aligned(3 * (size_t)o->size * o->size * sizeof(float));
     rn_err err;
@@ -90,7 +90,7 @@ static double bench_inline(blob *files, int n, const rn_data_opts *o, int train,
                 rn_rng_seed3(&r, 1, (uint64_t)pass, (uint64_t)i);
                 int W = files[i].w, H = files[i].h;
                 if (scaled) {
-                    if (rn_preprocess_jpeg(d, &ws, files[i].data, files[i].size, o,
+                    if (rn_preprocess_image(d, &ws, files[i].data, files[i].size, o,
                                            train ? &r : NULL, out, &err) != 0) {
                         fprintf(stderr, "bench: %s\n", err.msg);
                         exit(1);
@@ -108,7 +108,7 @@ static double bench_inline(blob *files, int n, const rn_data_opts *o, int train,
                     rn_plan_eval(W, H, o->resize, o->size, &p);
                 }
                 rn_image img;
-                if (rn_jpeg_decode(d, files[i].data, files[i].size, 1, 1, &img, &err) != 0) exit(1);
+                if (rn_image_decode(d, files[i].data, files[i].size, 1, 1, &img, &err) != 0) exit(1);
                 rn_sample_bilinear(&img, W, H, &p, out, &ws);
                 rn_normalize(out, (size_t)o->size * o->size, o->mean, o->std);
             }
@@ -118,7 +118,7 @@ static double bench_inline(blob *files, int n, const rn_data_opts *o, int train,
     }
     rn_free_aligned(out);
     rn_xform_ws_free(&ws);
-    rn_jpeg_decoder_destroy(d);
+    rn_decoder_destroy(d);
     return best;
 }
 

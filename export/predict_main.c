@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/jpeg.h"
+#include "data/image.h"
 #include "data/opts.h"
 #include "data/transform.h"
 #include "export/classes.h"
@@ -157,7 +157,7 @@ static int run_images(rn_graph *g, char **images, int n_images, const rn_data_op
     size_t per = (size_t)3 * o->size * o->size, classes = rn_exec_numel(ex, g->output) / (size_t)batch;
     float *x = rn_malloc((size_t)batch * per * sizeof *x);
     float *y = rn_malloc((size_t)batch * classes * sizeof *y);
-    rn_jpeg_decoder *d = rn_jpeg_decoder_create();
+    rn_decoder *d = rn_decoder_create();
     rn_xform_ws ws;
     memset(&ws, 0, sizeof ws);
     uint8_t *buf = NULL;
@@ -169,7 +169,7 @@ static int run_images(rn_graph *g, char **images, int n_images, const rn_data_op
         for (int i = 0; !rc && i < nb; i++) {
             rn_err e2;
             if (rn_read_file(images[b0 + i], &buf, &cap, &len, &e2) ||
-                rn_preprocess_jpeg(d, &ws, buf, len, o, NULL, x + (size_t)i * per, &e2))
+                rn_preprocess_image(d, &ws, buf, len, o, NULL, x + (size_t)i * per, &e2))
                 rc = rn_fail(err, "%s: %s", images[b0 + i], e2.msg);
         }
         if (rc) break;
@@ -183,7 +183,7 @@ static int run_images(rn_graph *g, char **images, int n_images, const rn_data_op
     }
     free(buf);
     rn_xform_ws_free(&ws);
-    rn_jpeg_decoder_destroy(d);
+    rn_decoder_destroy(d);
     rn_exec_destroy(ex);
     free(x);
     free(y);
