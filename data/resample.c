@@ -58,8 +58,8 @@ static void axis_coeffs(int n_in, int n_rs, int first, int n_out, int mirror, in
     }
 }
 
-static uint8_t clip8(int64_t v) {
-    v >>= PREC;
+static uint8_t clip8(int32_t v) {
+    v >>= PREC;  // arithmetic shift of a negative sum (not reachable: weights are >= 0) stays < 0
     return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
@@ -98,42 +98,48 @@ int rn_resample_pil(const rn_image *img, const rn_plan *p, float *out, rn_xform_
         }
     if (y1 <= y0) return 0;  // every row is padding
     // Horizontal pass into the 8-bit intermediate (rows y0 .. y1, ow columns, RGB), as PIL.
-    if (reserve((void **)&t->mid, &t->mid_cap, (size_t)(y1 - y0) * ow * 3)) return -1;
+    // 32-bit sums as PIL's: at most 255 * 2^22 plus rounding, below 2^31.
+    size_t mid_row = (size_t)ow * 3;
+    if (reserve((void **)&t->mid, &t->mid_cap, (size_t)(y1 - y0) * mid_row) ||
+        reserve((void **)&t->acc, &t->acc_cap, mid_row * sizeof(int32_t)))
+        return -1;
     for (int y = y0; y < y1; y++) {
         const uint8_t *row = img->px + (size_t)y * W * 3;
-        uint8_t *m = t->mid + (size_t)(y - y0) * ow * 3;
+        uint8_t *m = t->mid + (size_t)(y - y0) * mid_row;
         for (int k = 0; k < ow; k++) {
             int xmin = t->bx[2 * k], n = t->bx[2 * k + 1];
             const int32_t *c = t->cx + (size_t)k * kx;
-            int64_t s0 = 1 << (PREC - 1), s1 = s0, s2 = s0;
-            for (int x = 0; x < n; x++) {
-                const uint8_t *px = row + 3 * (size_t)(xmin + x);
-                s0 += px[0] * (int64_t)c[x], s1 += px[1] * (int64_t)c[x], s2 += px[2] * (int64_t)c[x];
-            }
-            m[3 * k] = n ? clip8(s0) : 0, m[3 * k + 1] = n ? clip8(s1) : 0, m[3 * k + 2] = n ? clip8(s2) : 0;
+            const uint8_t *px = row + 3 * (size_t)xmin;
+            int32_t s0 = 1 << (PREC - 1), s1 = s0, s2 = s0;
+            for (int x = 0; x < n; x++, px += 3)
+                s0 += px[0] * c[x], s1 += px[1] * c[x], s2 += px[2] * c[x];
+            m[3 * k] = clip8(s0), m[3 * k + 1] = clip8(s1), m[3 * k + 2] = clip8(s2);
         }
     }
-    // Vertical pass; padding columns (no taps) and rows stay 0.
+    // Vertical pass, a whole output row at a time (contiguous, so the compiler vectorises it);
+    // padding rows and columns (no taps) stay 0.
     const float inv = 1.0f / 255.0f;
+    int32_t *acc = t->acc;
     for (int k = 0; k < oh; k++) {
         int ymin = t->by[2 * k], n = t->by[2 * k + 1];
         if (!n) continue;
         const int32_t *c = t->cy + (size_t)k * ky;
+        for (size_t j = 0; j < mid_row; j++) acc[j] = 1 << (PREC - 1);
+        for (int y = 0; y < n; y++) {
+            const uint8_t *m = t->mid + (size_t)(ymin + y - y0) * mid_row;
+            int32_t cy = c[y];
+            for (size_t j = 0; j < mid_row; j++) acc[j] += m[j] * cy;
+        }
         for (int dx = 0; dx < ow; dx++) {
             if (!t->bx[2 * dx + 1]) continue;
-            int64_t s[3] = {1 << (PREC - 1), 1 << (PREC - 1), 1 << (PREC - 1)};
-            for (int y = 0; y < n; y++) {
-                const uint8_t *m = t->mid + ((size_t)(ymin + y - y0) * ow + dx) * 3;
-                for (int ch = 0; ch < 3; ch++) s[ch] += m[ch] * (int64_t)c[y];
-            }
             for (int ch = 0; ch < 3; ch++)
-                out[ch * plane + (size_t)k * ow + dx] = clip8(s[ch]) * inv;
+                out[ch * plane + (size_t)k * ow + dx] = clip8(acc[3 * dx + ch]) * inv;
         }
     }
     return 0;
 }
 
 void rn_pil_ws_free(rn_pil_ws *t) {
-    free(t->cx), free(t->cy), free(t->bx), free(t->by), free(t->tmp), free(t->mid);
+    free(t->cx), free(t->cy), free(t->bx), free(t->by), free(t->tmp), free(t->mid), free(t->acc);
     memset(t, 0, sizeof *t);
 }

@@ -65,7 +65,8 @@ typedef struct rn_pil_ws {  // rn_resample_pil's tables
     int *bx, *by;       // (2 * out) first tap and tap count of each output pixel
     double *tmp;        // (taps) weights before normalisation
     uint8_t *mid;       // (rows, out_w, 3) the horizontal pass's 8-bit result
-    size_t cx_cap, cy_cap, bx_cap, by_cap, tmp_cap, mid_cap;  // bytes
+    int32_t *acc;       // (out_w, 3) the vertical pass's sums for one output row
+    size_t cx_cap, cy_cap, bx_cap, by_cap, tmp_cap, mid_cap, acc_cap;  // bytes
 } rn_pil_ws;
 void rn_pil_ws_free(rn_pil_ws *t);
 
