@@ -18,5 +18,6 @@ rn_test(test_data_png SOURCES test_data_png.c LIBS rn_data rn_train ZLIB::ZLIB T
 # /usr/bin/python3, never the python first on PATH); skipped (77) when it is missing.
 rn_test(test_data_torchvision SOURCES test_data_torchvision.c LIBS rn_data ZLIB::ZLIB TIMEOUT 180)
 target_compile_definitions(test_data_torchvision PRIVATE RN_PY="/usr/bin/python3"
-  RN_TV_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/torchvision_ref.py")
+  RN_TV_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/torchvision_ref.py"
+  RN_CORPUS_DIR="${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus")
 set_tests_properties(test_data_torchvision PROPERTIES SKIP_RETURN_CODE 77)

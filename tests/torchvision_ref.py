@@ -4,6 +4,11 @@
 # normalisation). Exit 77 (ctest's skip code) when numpy, PIL or torchvision is missing.
 #   /usr/bin/python3 torchvision_ref.py RESIZE SIZE FILE...
 import sys
+import warnings
+
+# PIL warns that palette files with tRNS "should be converted to RGBA": convert("RGB") drops the
+# transparency, which is what is compared.
+warnings.filterwarnings("ignore", category=UserWarning)
 
 try:
     import numpy as np
