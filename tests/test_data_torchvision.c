@@ -138,8 +138,9 @@ int main(void) {
         if (dd) closedir(dd);
     }
     int st = system(cmd);
-    if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 77) {
-        printf("SKIPPED: %s has no numpy/PIL/torchvision (Debian python3-torchvision)\n", RN_PY);
+    // 77: the script found no torchvision; 127: the shell found no python at all.
+    if (st != -1 && WIFEXITED(st) && (WEXITSTATUS(st) == 77 || WEXITSTATUS(st) == 127)) {
+        printf("SKIPPED: %s is missing or has no numpy/PIL/torchvision (Debian python3-torchvision)\n", RN_PY);
         rm_rf(dir);
         return 77;
     }
