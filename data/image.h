@@ -16,7 +16,8 @@
 //         does for 16-bit RGB/RGBA/grey+alpha; PIL clips 16-bit grey to 255 instead, which we do
 //         not copy); 1/2/4-bit grey is scaled to 0..255 (v * 255 / (2^bits - 1)); gAMA, iCCP,
 //         sBIT are ignored (as PIL).
-// Anything else — another format, corrupt, truncated, over 2^28 pixels — is an error saying why.
+// Anything else — another format, corrupt, truncated, over 2^28 pixels, a side over 65535 (JPEG's
+// format limit) or 262144 (PNG) — is an error saying why.
 #ifndef RN_DATA_IMAGE_H
 #define RN_DATA_IMAGE_H
 

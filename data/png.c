@@ -19,6 +19,11 @@ struct rn_png_decoder {
 #define RN_PNG_CHUNK_MAX ((size_t)256 << 20)
 #define RN_PNG_CACHE_MAX ((size_t)256 << 20)
 
+// A side longer than this is refused: libspng (and decode16) hold a few rows of up to 8 bytes a
+// pixel, so a 2^28 x 1 header would cost gigabytes before the first row decodes. 262,144 px is
+// four times JPEG's format limit, far beyond any camera or scanned panorama so far.
+#define RN_PNG_MAX_SIDE ((uint32_t)1 << 18)
+
 rn_png_decoder *rn_png_decoder_create(void) { return rn_calloc(1, sizeof(rn_png_decoder)); }
 
 void rn_png_decoder_destroy(rn_png_decoder *d) {
@@ -59,8 +64,8 @@ static spng_ctx *open_png(const uint8_t *buf, size_t len, struct spng_ihdr *ihdr
     if (rc) {
         rn_fail(err, "PNG: %s", spng_strerror(rc));
         rc = -1;
-    } else if (ihdr->width == 0 || ihdr->height == 0 || ihdr->width > (uint32_t)RN_IMAGE_MAX_PIXELS ||
-               ihdr->height > (uint32_t)RN_IMAGE_MAX_PIXELS) {
+    } else if (ihdr->width == 0 || ihdr->height == 0 || ihdr->width > RN_PNG_MAX_SIDE ||
+               ihdr->height > RN_PNG_MAX_SIDE) {
         rc = rn_fail(err, "invalid PNG size %ux%u", ihdr->width, ihdr->height);
     } else if ((int64_t)ihdr->width * ihdr->height > RN_IMAGE_MAX_PIXELS) {
         rc = rn_fail(err, "PNG too large: %ux%u is over %lld pixels", ihdr->width, ihdr->height,

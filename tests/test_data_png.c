@@ -96,15 +96,22 @@ static void test_bad(rn_decoder *d) {
     memcpy(b, good, n);
     b[n - 20] ^= 0x55;  // inside the deflate stream or its Adler-32
     CHECK(decode(d, b, n, &img, &e) == -1 && e.msg[0], "damaged IDAT: %s", e.msg);
-    // 20000 x 20000 = 4e8 px, over 2^28: refused from the header, before any allocation.
-    memcpy(b, good, n);
-    uint8_t dims[8] = {0, 0, 0x4E, 0x20, 0, 0, 0x4E, 0x20};
-    memcpy(b + 16, dims, 8);
-    uLong crc = crc32(0, b + 12, 17);
-    b[29] = (uint8_t)(crc >> 24), b[30] = (uint8_t)(crc >> 16), b[31] = (uint8_t)(crc >> 8), b[32] = (uint8_t)crc;
-    int W, H;
-    CHECK(rn_image_header(d, b, n, &W, &H, &e) == -1 && strstr(e.msg, "too large"), "bomb header: %s", e.msg);
-    CHECK(decode(d, b, n, &img, &e) == -1 && strstr(e.msg, "too large"), "bomb decode: %s", e.msg);
+    // 20000 x 20000 = 4e8 px, over 2^28: refused from the header, before any allocation; and a
+    // side over 2^18 (rows of gigabytes), however few pixels in all.
+    static const struct { uint32_t w, h; const char *msg; } big[] = {
+        {20000, 20000, "too large"}, {300000, 1, "invalid PNG size"}, {1, 300000, "invalid PNG size"}};
+    for (int k = 0; k < 3; k++) {
+        memcpy(b, good, n);
+        for (int i = 0; i < 4; i++)
+            b[16 + i] = (uint8_t)(big[k].w >> (24 - 8 * i)), b[20 + i] = (uint8_t)(big[k].h >> (24 - 8 * i));
+        uLong crc = crc32(0, b + 12, 17);
+        b[29] = (uint8_t)(crc >> 24), b[30] = (uint8_t)(crc >> 16), b[31] = (uint8_t)(crc >> 8), b[32] = (uint8_t)crc;
+        int W, H;
+        CHECK(rn_image_header(d, b, n, &W, &H, &e) == -1 && strstr(e.msg, big[k].msg), "%ux%u header: %s",
+              big[k].w, big[k].h, e.msg);
+        CHECK(decode(d, b, n, &img, &e) == -1 && strstr(e.msg, big[k].msg), "%ux%u decode: %s", big[k].w,
+              big[k].h, e.msg);
+    }
     // An ancillary chunk with a bad CRC is dropped, as PIL does: the image still decodes.
     memcpy(b, good, 33);
     static const uint8_t text[] = {0, 0, 0, 4, 't', 'E', 'X', 't', 'a', 0, 'b', 'c', 1, 2, 3, 4};
