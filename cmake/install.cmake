@@ -16,7 +16,7 @@ endforeach()
 find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
 target_link_libraries(resnet PRIVATE DNNL::dnnl OpenMP::OpenMP_C PkgConfig::TURBOJPEG
-                      PkgConfig::PROTOBUFC ZLIB::ZLIB Threads::Threads ${MATH_LIB} ${CMAKE_DL_LIBS})
+                      PkgConfig::SPNG PkgConfig::PROTOBUFC ZLIB::ZLIB Threads::Threads ${MATH_LIB} ${CMAKE_DL_LIBS})
 target_link_options(resnet PRIVATE -Wl,--no-undefined)  # a part missing from RN_LIB_PARTS fails here
 set_target_properties(resnet PROPERTIES
   VERSION ${PROJECT_VERSION}              # libresnet.so.0.2.0
@@ -52,7 +52,8 @@ set(RN_PUBLIC_HEADERS
   src/common.h src/rng.h src/datadir.h src/ini.h src/graph.h src/exec.h src/ref.h src/resnet.h
   src/config.h src/config_table.h src/parse.h src/train.h src/mem.h src/exec_mem.h src/signals.h src/model_meta.h
   layers/softmax_xent.h layers/eval_counts.h
-  data/opts.h data/jpeg.h data/transform.h data/dataset.h data/loader.h data/evaluate.h data/imagefiles.h
+  data/opts.h data/image.h data/jpeg.h data/png.h data/transform.h data/dataset.h data/loader.h data/evaluate.h
+  data/imagefiles.h
   optim/sgd.h optim/schedule.h optim/checkpoint.h optim/finetune.h
   export/onnx.h export/model_io.h export/classes.h)
 foreach(h ${RN_PUBLIC_HEADERS})

@@ -74,7 +74,7 @@ static void warn_scan(rn_dataset *ds, const rn_class_scan *jobs, int n_jobs, con
         if (jobs[j].files.n > 0) continue;
         if (ds->empty_classes++ < RN_WARN_NAMED)
             fprintf(stderr,
-                    "warning: %s/%s: class folder holds no .jpg/.jpeg file; kept as class %d so "
+                    "warning: %s/%s: class folder holds no .jpg/.jpeg/.png file; kept as class %d so "
                     "that the class indices stay those of the sorted folder list\n",
                     ds->root, jobs[j].name, (int)class_of[j]);
     }
@@ -137,7 +137,7 @@ int rn_dataset_open_folder(rn_dataset **out, const char *dir, const rn_dataset *
     }
     if (!bad) warn_scan(ds, jobs, n_jobs, class_of);
     if (!bad && total == 0)
-        bad = rn_fail(err, "%s: no .jpg/.jpeg files found in %zu class folder(s)", dir, sub.n) != 0;
+        bad = rn_fail(err, "%s: no .jpg/.jpeg/.png files found in %zu class folder(s)", dir, sub.n) != 0;
     if (!bad) {
         ds->n = total;
         ds->paths = rn_malloc(bytes ? bytes : 1);

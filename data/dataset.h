@@ -1,7 +1,7 @@
 // dataset.h — image datasets on disk: class folders or list files, class names, and the per-rank
 // view of an epoch (shuffle + sharding).
 //
-// Folder convention (torchvision ImageFolder): DIR/<class>/.../*.jpg|*.jpeg (any case). The class
+// Folder convention (torchvision ImageFolder): DIR/<class>/.../*.jpg|*.jpeg|*.png (any case). The class
 // index is the position of <class> in the byte-wise sorted list of DIR's subfolders; files inside a
 // class folder are found recursively and sorted by relative path, so sample i is the same file on
 // every machine. Folders whose name starts with '.' are ignored.

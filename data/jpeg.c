@@ -2,12 +2,9 @@
 #define _GNU_SOURCE  // strcasestr
 #include "data/jpeg.h"
 
-#include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <turbojpeg.h>
 
 struct rn_jpeg_decoder {
@@ -18,10 +15,8 @@ struct rn_jpeg_decoder {
     size_t cmyk_cap;
 };
 
-// A decoded image larger than this is refused rather than allocated (2^28 px = 768 MiB RGB), and
-// so is a file whose full-size frame is larger: a 100-megapixel camera stays below it, and a
-// crafted header declaring 65535 x 65535 cannot make us walk 4 G pixels of grey fill.
-#define RN_MAX_PIXELS ((int64_t)1 << 28)
+// A file whose full-size frame is over RN_IMAGE_MAX_PIXELS is refused: a crafted header declaring
+// 65535 x 65535 cannot make us walk 4 G pixels of grey fill.
 // The JPEG format stores width and height as 16-bit fields.
 #define RN_MAX_SIDE 65535
 
@@ -74,9 +69,9 @@ static int read_header(rn_jpeg_decoder *d, const uint8_t *buf, size_t len, int *
         return rn_fail(err, "JPEG stream ends without an image frame (no SOF marker)");
     if (*w <= 0 || *h <= 0 || *w > RN_MAX_SIDE || *h > RN_MAX_SIDE)
         return rn_fail(err, "invalid JPEG size %dx%d", *w, *h);
-    if ((int64_t)*w * *h > RN_MAX_PIXELS)
+    if ((int64_t)*w * *h > RN_IMAGE_MAX_PIXELS)
         return rn_fail(err, "JPEG too large: %dx%d is over %lld pixels", *w, *h,
-                       (long long)RN_MAX_PIXELS);
+                       (long long)RN_IMAGE_MAX_PIXELS);
     return 0;
 }
 
@@ -157,56 +152,4 @@ void rn_jpeg_pick_scale(int w, int h, double min_fx, double min_fy, int *num, in
             return;
         }
     }
-}
-
-// Plain realloc: a file that does not fit in memory is an error for that file, not an abort.
-static int grow_to(uint8_t **buf, size_t *cap, size_t c, rn_err *err) {
-    uint8_t *p = realloc(*buf, c);
-    if (!p) return rn_fail(err, "out of memory: %zu bytes to read the file", c);
-    *buf = p;
-    *cap = c;
-    return 0;
-}
-
-int rn_read_file_max(const char *path, size_t max_bytes, uint8_t **buf, size_t *cap, size_t *len,
-                     rn_err *err) {
-    if (max_bytes >= SIZE_MAX) max_bytes = SIZE_MAX - 1;  // max_bytes + 1 must not wrap
-    FILE *f = fopen(path, "rb");
-    if (!f) return rn_fail(err, "cannot open: %s", strerror(errno));
-    // The size before reading, so that a huge file costs no memory (a sparse 2 GB file named
-    // .jpg is skipped at once); the read below still stops at the cap should the file grow.
-    struct stat st;
-    int bad = 0;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
-        if ((uintmax_t)st.st_size > max_bytes)
-            bad = rn_fail(err, "file of %jd bytes is larger than the limit of %zu bytes",
-                          (intmax_t)st.st_size, max_bytes);
-        else if ((size_t)st.st_size + 1 > *cap)  // + 1: the read that sees the end fits too
-            bad = grow_to(buf, cap, (size_t)st.st_size + 1, err);
-    }
-    size_t n = 0;
-    while (!bad) {
-        if (n == *cap) {
-            size_t c = *cap ? (*cap > SIZE_MAX / 2 ? SIZE_MAX : *cap * 2) : 256 * 1024;
-            if (c > max_bytes) c = max_bytes + 1;  // room to see one byte too many
-            if (grow_to(buf, cap, c, err) != 0) {
-                bad = -1;
-                break;
-            }
-        }
-        size_t got = fread(*buf + n, 1, *cap - n, f);
-        n += got;
-        if (n > max_bytes)
-            bad = rn_fail(err, "file is larger than the limit of %zu bytes", max_bytes);
-        if (got == 0) break;
-    }
-    if (!bad && ferror(f)) bad = rn_fail(err, "read error");
-    fclose(f);
-    if (bad) return -1;
-    *len = n;
-    return 0;
-}
-
-int rn_read_file(const char *path, uint8_t **buf, size_t *cap, size_t *len, rn_err *err) {
-    return rn_read_file_max(path, SIZE_MAX, buf, cap, len, err);
 }

@@ -1,5 +1,6 @@
 // jpeg.h — JPEG decoding with libjpeg-turbo's TurboJPEG API, at a reduced DCT scale when the
-// caller needs fewer pixels than the file holds.
+// caller needs fewer pixels than the file holds. Callers decode through data/image.h, which
+// dispatches here on the file's first bytes.
 //
 // Output is always packed 8-bit RGB: grayscale files are expanded to 3 equal channels, CMYK/YCCK
 // files are converted (Adobe's inverted CMYK as libjpeg stores it: R = C*K/255, ...). Anything the
@@ -10,14 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "data/image.h"
 #include "src/common.h"
-
-// A decoded image: packed RGB rows of 3*w bytes. Owned by the decoder that produced it and valid
-// until its next decode.
-typedef struct rn_image {
-    uint8_t *px;  // (h, w, 3)
-    int w, h;
-} rn_image;
 
 // One per thread: a TurboJPEG handle plus reusable buffers. Not thread safe.
 typedef struct rn_jpeg_decoder rn_jpeg_decoder;
@@ -43,14 +38,5 @@ void rn_jpeg_pick_scale(int w, int h, double min_fx, double min_fy, int *num, in
 static inline int rn_jpeg_scaled(int dim, int num, int den) {
     return (int)(((int64_t)dim * num + den - 1) / den);
 }
-
-// Reads a whole file into *buf (grown as needed; *cap its capacity). -1 with message on failure,
-// also when the buffer cannot grow (out of memory: an error, not an abort) or, for the _max
-// variant, when the file holds more than max_bytes (checked with fstat before reading, so an
-// oversized file costs no memory). *buf stays valid (and owned by the caller) either way.
-int rn_read_file_max(const char *path, size_t max_bytes, uint8_t **buf, size_t *cap, size_t *len,
-                     rn_err *err);
-// The same without a size limit (the caller bounds what it reads some other way).
-int rn_read_file(const char *path, uint8_t **buf, size_t *cap, size_t *len, rn_err *err);
 
 #endif

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/jpeg.h"
+#include "data/image.h"
 #include "data/transform.h"
 #include "src/mem.h"
 #include "src/rng.h"
@@ -30,7 +30,7 @@ typedef struct slot {
 
 typedef struct worker {  // per-thread decode state
     rn_loader *l;
-    rn_jpeg_decoder *dec;
+    rn_decoder *dec;
     rn_xform_ws ws;
     uint8_t *file;
     size_t file_cap;
@@ -129,7 +129,7 @@ static int make_sample(rn_loader *l, worker *w, int64_t epoch, size_t idx, float
         if (ok) {
             rn_rng r;
             rn_rng_seed3(&r, l->o.seed, (uint64_t)epoch, cur);
-            ok = rn_preprocess_jpeg(w->dec, &w->ws, w->file, len, &l->o, l->train ? &r : NULL, out,
+            ok = rn_preprocess_image(w->dec, &w->ws, w->file, len, &l->o, l->train ? &r : NULL, out,
                                     &e) == 0;
         }
         if (ok) {
@@ -261,7 +261,7 @@ int rn_loader_create(const rn_dataset_view *v, const rn_data_opts *o, int train,
     l->workers = rn_calloc((size_t)nctx, sizeof(worker));
     for (int t = 0; t < nctx; t++) {
         l->workers[t].l = l;
-        l->workers[t].dec = rn_jpeg_decoder_create();
+        l->workers[t].dec = rn_decoder_create();
     }
     l->nb = 0;  // no epoch until rn_loader_start_epoch
     l->threads = rn_calloc((size_t)nctx, sizeof(pthread_t));
@@ -359,7 +359,7 @@ void rn_loader_destroy(rn_loader *l) {
     for (int t = 0; t < l->nw; t++) pthread_join(l->threads[t], NULL);
     int nctx = l->o.workers > 0 ? l->o.workers : 1;
     for (int t = 0; t < nctx; t++) {
-        rn_jpeg_decoder_destroy(l->workers[t].dec);
+        rn_decoder_destroy(l->workers[t].dec);
         rn_xform_ws_free(&l->workers[t].ws);
         free(l->workers[t].file);
     }

@@ -4,7 +4,7 @@
 // epoch order (rn_view_epoch), each augmented with the stream rn_rng_seed3(seed, e, index). Which
 // worker does what is irrelevant: results are bit-identical for any number of workers.
 //
-// Corrupt files (unreadable, not a JPEG, truncated, undecodable, larger than max_file_mb, or too
+// Corrupt files (unreadable, not a JPEG or PNG, truncated, undecodable, larger than max_file_mb, or too
 // large for the memory left) never stop training: the sample is replaced by another one drawn
 // from (seed, e, index, attempt) — deterministic too — the file is counted once, and the first
 // few are named on stderr. Known-bad files are not read again.

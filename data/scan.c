@@ -40,9 +40,12 @@ int rn_cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static int has_jpeg_ext(const char *name) {
+// The names taken as images (any case). The decoder goes by the file's bytes, not its name: a PNG
+// named .jpg decodes as a PNG.
+static int has_image_ext(const char *name) {
     const char *dot = strrchr(name, '.');
-    return dot && (strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0);
+    return dot && (strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0 ||
+                   strcasecmp(dot, ".png") == 0);
 }
 
 // Entry type without a stat() call when the file system reports it (the common case: this is
@@ -136,7 +139,7 @@ static void scan_tree(rn_class_scan *cs, char *rel, size_t rel_len, size_t rel_c
         int kind = entry_kind(abs, e);
         rel[rel_len] = '/';
         memcpy(rel + rel_len + 1, e->d_name, nl + 1);
-        if (kind == ENT_FILE && has_jpeg_ext(e->d_name))
+        if (kind == ENT_FILE && has_image_ext(e->d_name))
             rn_strvec_push(&cs->files, rel, rel_len + 1 + nl);
         else if ((kind == ENT_DIR || kind == ENT_LINK_DIR) && depth >= RN_SCAN_DEPTH)
             skip_folder(cs, rel, "nested more than 32 folders deep");

@@ -69,32 +69,38 @@ static void resized_dims(int W, int H, int resize, int *rw, int *rh) {
     }
 }
 
-// The size x size crop at (left, top) of the image resized to rw x rh, as a plan on the original.
-static void plan_resized_crop(int W, int H, int rw, int rh, int left, int top, int size, int flip, rn_plan *p) {
-    double sx = (double)(W > 1 ? W : 1) / rw, sy = (double)(H > 1 ? H : 1) / rh;
-    *p = (rn_plan){.out_w = size, .out_h = size, .ox = left * sx, .oy = top * sy, .sx = sx,
-                   .sy = sy, .cx0 = 0, .cy0 = 0, .cx1 = W, .cy1 = H,
-                   .vx0 = 0, .vx1 = size, .vy0 = 0, .vy1 = size, .flip = flip};
-}
+// torchvision CenterCrop's offset of a crop of c pixels along a side of r: round((r - c) / 2),
+// half to even; when c > r, it pads (c - r) // 2 zeros before the image and crops at 0.
+static int centre_offset(int r, int c) { return c > r ? -((c - r) / 2) : round_even((r - c) / 2.0); }
 
 void rn_plan_eval(int W, int H, int resize, int size, rn_plan *p) {
     int rw, rh;
     resized_dims(W, H, resize, &rw, &rh);
-    int left = round_even((rw - size) / 2.0), top = round_even((rh - size) / 2.0);
-    plan_resized_crop(W, H, rw, rh, left, top, size, 0, p);
+    int left = centre_offset(rw, size), top = centre_offset(rh, size);
+    double sx = (double)(W > 1 ? W : 1) / rw, sy = (double)(H > 1 ? H : 1) / rh;
+    *p = (rn_plan){.out_w = size, .out_h = size, .ox = left * sx, .oy = top * sy, .sx = sx,
+                   .sy = sy, .cx0 = 0, .cy0 = 0, .cx1 = W, .cy1 = H,
+                   .vx0 = 0, .vx1 = size, .vy0 = 0, .vy1 = size,
+                   .rw = rw, .rh = rh, .ix = left, .iy = top};
+}
+
+// The eval plan c with its window moved to (ix, iy) of the resized image, mirrored or not.
+static rn_plan with_window(rn_plan c, int ix, int iy, int flip) {
+    c.ix = ix, c.iy = iy, c.ox = ix * c.sx, c.oy = iy * c.sy, c.flip = flip;
+    return c;
 }
 
 void rn_plan_ten_crop(int W, int H, int resize, int size, rn_plan p[RN_TEN_CROP]) {
-    int rw, rh;
-    resized_dims(W, H, resize, &rw, &rh);
-    int dx = rw - size, dy = rh - size;
-    // torchvision five_crop: top-left, top-right, bottom-left, bottom-right, centre; ten_crop: the
-    // five of the image, then the five of its mirror. A crop at x of the mirrored image is the
-    // mirrored crop at dx - x of the image.
-    const int x[5] = {0, dx, 0, dx, round_even(dx / 2.0)}, y[5] = {0, 0, dy, dy, round_even(dy / 2.0)};
+    rn_plan c;
+    rn_plan_eval(W, H, resize, size, &c);
+    int dx = c.rw - size, dy = c.rh - size;
+    // torchvision five_crop: top-left, top-right, bottom-left, bottom-right, centre (CenterCrop's
+    // offset); ten_crop: the five of the image, then the five of its mirror. A crop at x of the
+    // mirrored image is the mirrored crop at dx - x of the image.
+    const int x[5] = {0, dx, 0, dx, c.ix}, y[5] = {0, 0, dy, dy, c.iy};
     for (int i = 0; i < 5; i++) {
-        plan_resized_crop(W, H, rw, rh, x[i], y[i], size, 0, &p[i]);
-        plan_resized_crop(W, H, rw, rh, dx - x[i], y[i], size, 1, &p[5 + i]);
+        p[i] = with_window(c, x[i], y[i], 0);
+        p[5 + i] = with_window(c, dx - x[i], y[i], 1);
     }
 }
 
@@ -110,26 +116,29 @@ void rn_plan_pad_crop(int W, int H, int size, int pad, int ox, int oy, rn_plan *
     p->vy0 = imax(0, pad - oy), p->vy1 = imin(size, size + pad - oy);
 }
 
+static void bilinear_free(rn_xform_ws *ws) {
+    free(ws->xi), free(ws->yi), free(ws->xw), free(ws->yw), free(ws->rows);
+    ws->xi = ws->yi = NULL, ws->xw = ws->yw = ws->rows = NULL, ws->cap = 0;
+}
+
 void rn_xform_ws_free(rn_xform_ws *ws) {
-    free(ws->xi);
-    free(ws->yi);
-    free(ws->xw);
-    free(ws->yw);
-    free(ws->rows);
+    bilinear_free(ws);
+    rn_pil_ws_free(&ws->pil);
     memset(ws, 0, sizeof *ws);
 }
 
 // Plain malloc: a sample whose tables do not fit is skipped by the caller, the run goes on.
+
 static int ws_reserve(rn_xform_ws *ws, int n) {
     if (n <= ws->cap) return 0;
-    rn_xform_ws_free(ws);
+    bilinear_free(ws);
     ws->xi = malloc(2 * (size_t)n * sizeof(int));
     ws->yi = malloc(2 * (size_t)n * sizeof(int));
     ws->xw = malloc((size_t)n * sizeof(float));
     ws->yw = malloc((size_t)n * sizeof(float));
     ws->rows = malloc(2 * 3 * (size_t)n * sizeof(float));
     if (!ws->xi || !ws->yi || !ws->xw || !ws->yw || !ws->rows) {
-        rn_xform_ws_free(ws);
+        bilinear_free(ws);
         return -1;
     }
     ws->cap = n;
@@ -273,10 +282,10 @@ void rn_normalize(float *chw, size_t hw, const float mean[3], const float std[3]
     }
 }
 
-int rn_preprocess_jpeg(rn_jpeg_decoder *d, rn_xform_ws *ws, const uint8_t *buf, size_t len,
-                       const rn_data_opts *o, rn_rng *rng, float *out, rn_err *err) {
+int rn_preprocess_image(rn_decoder *d, rn_xform_ws *ws, const uint8_t *buf, size_t len,
+                        const rn_data_opts *o, rn_rng *rng, float *out, rn_err *err) {
     int W, H;
-    if (rn_jpeg_header(d, buf, len, &W, &H, err) != 0) return -1;
+    if (rn_image_header(d, buf, len, &W, &H, err) != 0) return -1;
     rn_plan p;
     if (rng && o->pad_crop > 0) {
         uint32_t span = 2 * (uint32_t)o->pad_crop + 1;
@@ -296,15 +305,21 @@ int rn_preprocess_jpeg(rn_jpeg_decoder *d, rn_xform_ws *ws, const uint8_t *buf, 
     const int views = rng ? 1 : rn_data_views(o);
     if (views == RN_TEN_CROP) rn_plan_ten_crop(W, H, rn_data_resize(o), o->size, ten);
 
-    // Smallest DCT scale that still gives >= 1 decoded pixel per output pixel along both axes.
-    int num, den;
-    rn_jpeg_pick_scale(W, H, 1.0 / p.sx, 1.0 / p.sy, &num, &den);
     rn_image img;
-    if (rn_jpeg_decode(d, buf, len, num, den, &img, err) != 0) return -1;
     size_t hw = (size_t)o->size * o->size;
-    for (int v = 0; v < views; v++)
-        if (rn_sample_bilinear(&img, W, H, views > 1 ? &ten[v] : &p, out + 3 * hw * (size_t)v, ws) != 0)
+    if (rng) {
+        // Smallest DCT scale that still gives >= 1 decoded pixel per output pixel on both axes.
+        if (rn_image_decode(d, buf, len, 1.0 / p.sx, 1.0 / p.sy, &img, err) != 0) return -1;
+        if (rn_sample_bilinear(&img, W, H, &p, out, ws) != 0)
             return rn_fail(err, "out of memory: resampling tables for %dx%d output", p.out_w, p.out_h);
+    } else {  // torchvision decodes at full size (PIL applies no DCT scaling by itself)
+        if (rn_image_decode(d, buf, len, 1, 1, &img, err) != 0) return -1;
+        if (img.w != W || img.h != H)  // a decoder bug, not a file problem; refuse rather than guess
+            return rn_fail(err, "decoded %dx%d, header said %dx%d", img.w, img.h, W, H);
+        for (int v = 0; v < views; v++)
+            if (rn_resample_pil(&img, views > 1 ? &ten[v] : &p, out + 3 * hw * (size_t)v, ws) != 0)
+                return rn_fail(err, "out of memory: resampling tables for %dx%d output", p.out_w, p.out_h);
+    }
 
     if (rng && (o->brightness > 0 || o->contrast > 0 || o->saturation > 0)) {
         const double s[3] = {o->brightness, o->contrast, o->saturation};

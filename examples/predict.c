@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "data/jpeg.h"
+#include "data/image.h"
 #include "data/transform.h"
 #include "export/classes.h"
 #include "export/model_io.h"
@@ -31,14 +31,14 @@ static int load_net(const char *model, rn_graph **g, rn_err *err) {
 static int load_image(const char *path, float *x, rn_err *err) {
     uint8_t *jpeg = NULL;
     size_t cap = 0, len = 0;
-    rn_jpeg_decoder *dec = rn_jpeg_decoder_create();
+    rn_decoder *dec = rn_decoder_create();
     rn_xform_ws ws = {0};
     rn_err e;
     int rc = rn_read_file(path, &jpeg, &cap, &len, &e) ||
-             rn_preprocess_jpeg(dec, &ws, jpeg, len, &cfg.data, NULL, x, &e);
+             rn_preprocess_image(dec, &ws, jpeg, len, &cfg.data, NULL, x, &e);
     if (rc) rn_fail(err, "%s: %s", path, e.msg);
     rn_xform_ws_free(&ws);
-    rn_jpeg_decoder_destroy(dec);
+    rn_decoder_destroy(dec);
     free(jpeg);
     return rc ? -1 : 0;
 }

@@ -1,4 +1,4 @@
-// resnet-predict — class predictions of a model for JPEG images, or raw scores for a raw tensor.
+// resnet-predict — class predictions of a model for JPEG or PNG images, or raw scores for a raw tensor.
 //
 //   resnet-predict MODEL IMAGE|DIR... [--top K] [--format F] [--size S] [--resize R | --crop-pct F] ...
 //   resnet-predict MODEL --raw-input FILE --shape N,C,H,W [--raw-output FILE] [--top K] [--labels FILE]
@@ -19,8 +19,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "data/image.h"
 #include "data/imagefiles.h"
-#include "data/jpeg.h"
 #include "data/opts.h"
 #include "data/transform.h"
 #include "export/classes.h"
@@ -39,9 +39,9 @@ static const rn_cli cli = {
     "resnet-predict",
     "usage: resnet-predict MODEL IMAGE|DIR... [--top K] [--format F] " RN_PREPROC_USAGE "\n"
     "       resnet-predict MODEL --raw-input FILE --shape N,C,H,W [--raw-output FILE] [--top K] [--labels FILE]\n",
-    "Class predictions of MODEL (a training checkpoint or an ONNX file) for JPEG images: per image a\n"
+    "Class predictions of MODEL (a training checkpoint or an ONNX file) for JPEG or PNG images: per image a\n"
     "line 'image: PATH', then K lines 'rank probability class_index class_name' (softmax of the scores).\n"
-    "A folder stands for the .jpg/.jpeg files under it (recursively, sorted). An image that cannot be\n"
+    "A folder stands for the .jpg/.jpeg/.png files under it (recursively, sorted). An image that cannot be\n"
     "read gets an error line (stderr in text, a record in csv/json) and the others go on.\n\n"
     "  --top K             classes per image (default 5; 0: none, e.g. with --raw-output)\n"
     RN_PREPROC_HELP
@@ -211,7 +211,7 @@ static int run_images(rn_graph *g, char **args, int n_args, const rn_data_opts *
     float *y = rc ? NULL : rn_try_malloc((size_t)batch * classes * sizeof *y);
     size_t *slot = rn_malloc((size_t)batch * sizeof *slot);  // input index of each batch row
     if (!rc && !(x && y)) rc = rn_alloc_fail(err, "the images' input and scores", (size_t)batch * (per + classes) * sizeof *x);
-    rn_jpeg_decoder *d = rn_jpeg_decoder_create();
+    rn_decoder *d = rn_decoder_create();
     rn_xform_ws ws;
     memset(&ws, 0, sizeof ws);
     uint8_t *buf = NULL;
@@ -227,7 +227,7 @@ static int run_images(rn_graph *g, char **args, int n_args, const rn_data_opts *
             input *it = &in[next];
             rn_err e2;
             if (!it->error && (rn_read_file_max(it->path, (size_t)o->max_file_mb << 20, &buf, &cap, &len, &e2) ||
-                               rn_preprocess_jpeg(d, &ws, buf, len, o, NULL, x + (size_t)nb * per, &e2)))
+                               rn_preprocess_image(d, &ws, buf, len, o, NULL, x + (size_t)nb * per, &e2)))
                 it->error = rn_strdup(e2.msg);
             if (it->error) first_fail = next;
             else slot[nb++] = next;
@@ -255,7 +255,7 @@ static int run_images(rn_graph *g, char **args, int n_args, const rn_data_opts *
     free(slot);
     free(buf);
     rn_xform_ws_free(&ws);
-    rn_jpeg_decoder_destroy(d);
+    rn_decoder_destroy(d);
     rn_exec_destroy(ex);
     free(x);
     free(y);

@@ -10,3 +10,14 @@ rn_test(test_data_fmnist SOURCES test_data_fmnist.c LIBS rn_data ZLIB::ZLIB TIME
 target_compile_definitions(test_data_fmnist PRIVATE
   RN_FMNIST_TOOL="$<TARGET_FILE:fashion-mnist-to-folder>")
 add_dependencies(test_data_fmnist fashion-mnist-to-folder)
+# PNG decoding (issue 13): every colour type and bit depth to its documented values; a PNG
+# dataset gives the same tensors as the same pixels in other encodings, trains, and skips corrupt
+# PNGs like corrupt JPEGs.
+rn_test(test_data_png SOURCES test_data_png.c LIBS rn_data rn_train ZLIB::ZLIB TIMEOUT 120)
+# The evaluation transform against torchvision itself (Debian's python3-torchvision, run by
+# /usr/bin/python3, never the python first on PATH); skipped (77) when it is missing.
+rn_test(test_data_torchvision SOURCES test_data_torchvision.c LIBS rn_data ZLIB::ZLIB TIMEOUT 180)
+target_compile_definitions(test_data_torchvision PRIVATE RN_PY="/usr/bin/python3"
+  RN_TV_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/torchvision_ref.py"
+  RN_CORPUS_DIR="${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus")
+set_tests_properties(test_data_torchvision PROPERTIES SKIP_RETURN_CODE 77)

@@ -130,6 +130,7 @@ static void test_frameless_jpegs(void) {
         {"20000 x 20000", "too large", with_size(20000, 20000)},
     };
     rn_jpeg_decoder *d = rn_jpeg_decoder_create();
+    rn_decoder *dd = rn_decoder_create();
     rn_xform_ws ws = {0};
     rn_data_opts o = rn_data_opts_default();
     o.size = 8, o.resize = 8;
@@ -146,19 +147,20 @@ static void test_frameless_jpegs(void) {
         CHECK(rn_jpeg_decode(d, cases[i].b.p, cases[i].b.n, 1, 8, &img, &e) == -1 && e.msg[0] &&
                   strstr(e.msg, cases[i].want),
               "%s: decode refused: '%s'", cases[i].name, e.msg);
-        CHECK(rn_preprocess_jpeg(d, &ws, cases[i].b.p, cases[i].b.n, &o, NULL, out, &e) == -1,
+        CHECK(rn_preprocess_image(dd, &ws, cases[i].b.p, cases[i].b.n, &o, NULL, out, &e) == -1,
               "%s: pipeline refused", cases[i].name);
     }
     // The decoder still works after all that, and the largest legal side is accepted.
     bytes good = real_jpeg(20, 12, 3), wide = with_size(65500, 1);
     rn_err e;
     int w, h;
-    CHECK(rn_preprocess_jpeg(d, &ws, good.p, good.n, &o, NULL, out, &e) == 0, "good: %s", e.msg);
+    CHECK(rn_preprocess_image(dd, &ws, good.p, good.n, &o, NULL, out, &e) == 0, "good: %s", e.msg);
     CHECK(rn_jpeg_header(d, wide.p, wide.n, &w, &h, &e) == 0 && w == 65500 && h == 1,
           "65500 x 1 is a legal header: %s", e.msg);
     free(good.p), free(wide.p);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) free(cases[i].b.p);
     rn_xform_ws_free(&ws);
+    rn_decoder_destroy(dd);
     rn_jpeg_decoder_destroy(d);
 }
 

@@ -254,16 +254,16 @@ static void test_loader(void) {
         CHECK(st.corrupt_files == 4 && st.replaced == 4, "corrupt %lld replaced %lld",
               (long long)st.corrupt_files, (long long)st.replaced);
         // The eval batch equals the single-image pipeline on the same file, bit for bit.
-        rn_jpeg_decoder *d = rn_jpeg_decoder_create();
+        rn_decoder *d = rn_decoder_create();
         rn_xform_ws ws = {0};
         float *one = malloc(sf * sizeof(float));
         size_t n;
         unsigned char *bytes = rel_bytes(rn_dataset_relpath(ds, 3), &n);
-        CHECK(bytes && rn_preprocess_jpeg(d, &ws, bytes, n, &oe, NULL, one, &err) == 0, "one");
+        CHECK(bytes && rn_preprocess_image(d, &ws, bytes, n, &oe, NULL, one, &err) == 0, "one");
         CHECK(memcmp(one, ev.data + 3 * sf, sf * sizeof(float)) == 0, "batch == single pipeline");
         free(bytes), free(one);
         rn_xform_ws_free(&ws);
-        rn_jpeg_decoder_destroy(d);
+        rn_decoder_destroy(d);
         // A second epoch: same samples, the known-bad files are not re-counted.
         epoch_run ev2;
         CHECK(collect(l, 1, sf, &ev2) == 0 && ev2.n == 30, "second eval epoch");

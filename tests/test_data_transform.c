@@ -2,6 +2,7 @@
 // DCT-scale choice, colour jitter, lighting, normalisation.
 #include "tests/test_data_util.h"
 
+#include "data/jpeg.h"
 #include "data/transform.h"
 #include "tests/check.h"
 
@@ -252,7 +253,7 @@ static void test_color(void) {
 // Whole pipeline on real JPEGs: a solid colour gives the normalised colour; decoding at reduced
 // DCT scale gives nearly what a full-size decode gives with the same plan.
 static void test_pipeline(void) {
-    rn_jpeg_decoder *d = rn_jpeg_decoder_create();
+    rn_decoder *d = rn_decoder_create();
     rn_data_opts o = rn_data_opts_default();
     o.size = 16, o.resize = 20;
     float out[3 * 16 * 16];
@@ -262,7 +263,7 @@ static void test_pipeline(void) {
         solid[3 * i] = 250, solid[3 * i + 1] = 20, solid[3 * i + 2] = 128;
     unsigned char *j;
     unsigned long n = jpeg_encode(solid, 40, 30, TJPF_RGB, 100, &j);
-    CHECK(rn_preprocess_jpeg(d, &ws, j, n, &o, NULL, out, &err) == 0, "solid: %s", err.msg);
+    CHECK(rn_preprocess_image(d, &ws, j, n, &o, NULL, out, &err) == 0, "solid: %s", err.msg);
     const double rgb[3] = {250, 20, 128};
     double worst = 0;
     for (int c = 0; c < 3; c++)
@@ -279,9 +280,9 @@ static void test_pipeline(void) {
     n = jpeg_encode(pic2, 400, 300, TJPF_RGB, 95, &j);
     o.size = 56, o.resize = 64;
     float *a = malloc(3 * 56 * 56 * sizeof(float)), *b = malloc(3 * 56 * 56 * sizeof(float));
-    CHECK(rn_preprocess_jpeg(d, &ws, j, n, &o, NULL, a, &err) == 0, "smooth: %s", err.msg);
+    CHECK(rn_preprocess_image(d, &ws, j, n, &o, NULL, a, &err) == 0, "smooth: %s", err.msg);
     rn_image full;
-    CHECK(rn_jpeg_decode(d, j, n, 1, 1, &full, &err) == 0 && full.w == 400 && full.h == 300,
+    CHECK(rn_image_decode(d, j, n, 1, 1, &full, &err) == 0 && full.w == 400 && full.h == 300,
           "full decode");
     rn_plan p;
     rn_plan_eval(400, 300, 64, 56, &p);
@@ -295,15 +296,15 @@ static void test_pipeline(void) {
     rn_rng_seed3(&r1, 1, 2, 3);
     rn_rng_seed3(&r2, 1, 2, 3);
     o.brightness = o.contrast = o.saturation = 0.4, o.lighting = 0.1;
-    rn_preprocess_jpeg(d, &ws, j, n, &o, &r1, a, &err);
-    rn_preprocess_jpeg(d, &ws, j, n, &o, &r2, b, &err);
+    rn_preprocess_image(d, &ws, j, n, &o, &r1, a, &err);
+    rn_preprocess_image(d, &ws, j, n, &o, &r2, b, &err);
     CHECK(memcmp(a, b, 3 * 56 * 56 * sizeof(float)) == 0, "train transform reproducible");
     rn_rng_seed3(&r2, 1, 2, 4);
-    rn_preprocess_jpeg(d, &ws, j, n, &o, &r2, b, &err);
+    rn_preprocess_image(d, &ws, j, n, &o, &r2, b, &err);
     CHECK(memcmp(a, b, 3 * 56 * 56 * sizeof(float)) != 0, "another index, another crop");
     free(a), free(b), free(pic2);
     tjFree(j);
-    rn_jpeg_decoder_destroy(d);
+    rn_decoder_destroy(d);
 }
 
 int main(void) {

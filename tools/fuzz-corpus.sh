@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the seed corpora of tests/fuzz/corpus/ (docs/RELIABILITY.md): tiny models from our own
-# exporter and checkpoint writer, libjpeg-turbo JPEGs and dataset scripts (tests/fuzz/make_corpus.c),
+# exporter and checkpoint writer, libjpeg-turbo JPEGs, PNGs (tests/png_write.h) and dataset scripts (tests/fuzz/make_corpus.c),
 # and config seeds copied from configs/ plus a few written here; and the crafted regression inputs
 # of tests/fuzz/regress/ (tests/fuzz/make_regress.c; the crash-* files the fuzzer found stay as they are).
 #   bash tools/fuzz-corpus.sh        (BUILD_DIR overrides ./build; builds fuzz_make_corpus there)
@@ -10,7 +10,7 @@ build=${BUILD_DIR:-$root/build}
 corpus=$root/tests/fuzz/corpus
 [ -f "$build/CMakeCache.txt" ] || cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build" -j"$(nproc)" --target fuzz_make_corpus
-for h in onnx checkpoint jpeg dataset config; do rm -rf "${corpus:?}/$h"; done
+for h in onnx checkpoint jpeg png dataset config; do rm -rf "${corpus:?}/$h"; done
 mkdir -p "$corpus/config"
 "$build/tests/fuzz/fuzz_make_corpus" "$corpus"
 "$build/tests/fuzz/fuzz_make_corpus" --regress "$root/tests/fuzz/regress"

@@ -15,7 +15,8 @@ declare -A targets=(
   [config]="src/ini.c src/config.c src/config_train.c data/opts.c src/resnet.c"
   [onnx]="export/onnx_import.c export/onnx_export.c export/onnx_wire.c src/graph.c"
   [checkpoint]="optim/checkpoint.c src/graph.c src/ref.c"
-  [jpeg]="data/jpeg.c data/transform.c"
+  [jpeg]="data/image.c data/jpeg.c data/transform.c data/resample.c"
+  [png]="data/image.c data/png.c data/transform.c data/resample.c"
   [dataset]="data/dataset.c")
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_C_FLAGS="-fprofile-instr-generate -fcoverage-mapping" >/dev/null

@@ -12,9 +12,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-fuzz}
 seconds=${FUZZ_SECONDS:-60}
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(config onnx checkpoint jpeg dataset)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(config onnx checkpoint jpeg png dataset)
 # Largest input the fuzzer may build, per harness: a few times the largest seed.
-declare -A max_len=([config]=4096 [onnx]=32768 [checkpoint]=32768 [jpeg]=16384 [dataset]=2048)
+declare -A max_len=([config]=4096 [onnx]=32768 [checkpoint]=32768 [jpeg]=16384 [png]=16384 [dataset]=2048)
 
 t0=$(date +%s)
 if ! echo '#include <omp.h>' | clang -fopenmp -x c -fsyntax-only - 2>/dev/null; then

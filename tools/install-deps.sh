@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       # Debian's oneDNN is built with its OpenCL runtime: its CMake config requires OpenCL's headers
       # and library, which libdnnl-dev only recommends.
-      libdnnl-dev ocl-icd-opencl-dev libturbojpeg0-dev libjpeg62-turbo-dev
+      libdnnl-dev ocl-icd-opencl-dev libturbojpeg0-dev libjpeg62-turbo-dev libspng-dev
       libprotobuf-c-dev protobuf-c-compiler
       libopenmpi-dev openmpi-bin zlib1g-dev
       clang libclang-rt-dev libomp-dev

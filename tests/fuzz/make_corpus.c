@@ -1,4 +1,4 @@
-// make_corpus — writes the seed corpora of tests/fuzz (onnx, checkpoint, jpeg, dataset) into
+// make_corpus — writes the seed corpora of tests/fuzz (onnx, checkpoint, jpeg, png, dataset) into
 // OUT/<harness>/, deterministically: the same build writes the same bytes. tools/fuzz-corpus.sh
 // runs it and adds the config seeds (copies of configs/*.ini).
 //
@@ -7,7 +7,9 @@
 //
 // Models are tiny ResNets (a few KB) built by src/resnet.c and written by our own exporter and
 // checkpoint writer, with non-trivial weights; JPEGs are small gradients written by libjpeg-turbo
-// in the variants the decoder treats differently (4:4:4, 4:2:0, greyscale, progressive, CMYK).
+// in the variants the decoder treats differently (4:4:4, 4:2:0, greyscale, progressive, CMYK);
+// PNGs are small gradients written by tests/png_write.h in every colour type and bit depth, with
+// palettes, tRNS and Adam7 interlacing.
 #define _GNU_SOURCE  // memfd_create (tests/fuzz/fuzz.h)
 #include <errno.h>
 #include <sys/stat.h>
@@ -16,6 +18,7 @@
 #include "export/onnx.h"
 #include "optim/checkpoint.h"
 #include "tests/fuzz/fuzz.h"
+#include "tests/png_write.h"
 #include "tests/test_export_util.h"
 
 static const char *out_dir;
@@ -105,6 +108,49 @@ static void jpegs(void) {
     jpeg("one-pixel.jpg", 1, 1, TJPF_RGB, TJSAMP_444, 50, 0);
 }
 
+static void png(const char *name, int w, int h, int color, int depth, int interlace, int trns) {
+    int ch = png_channels(color), max = (1 << depth) - 1;
+    uint16_t *px = malloc((size_t)w * h * ch * sizeof *px);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < ch; c++)
+                px[((size_t)y * w + x) * ch + c] = (uint16_t)(((x * 7 + y * 3 + c * 5) * (max + 1) / (w * 7 + h * 3)) & max);
+    uint8_t plte[256 * 3], tr[256];
+    int n_plte = color == 3 ? 1 << depth : 0;
+    for (int i = 0; i < n_plte * 3; i++) plte[i] = (uint8_t)(i * 37);
+    for (int i = 0; i < 256; i++) tr[i] = (uint8_t)(255 - i);
+    int n_trns = !trns ? 0 : color == 3 ? n_plte / 2 + 1 : color == 0 ? 2 : color == 2 ? 6 : 0;
+    png_spec sp = {w, h, color, depth, interlace, px, n_plte ? plte : NULL, n_plte, n_trns ? tr : NULL, n_trns};
+    size_t n;
+    uint8_t *b = png_encode(&sp, &n);
+    put("png", name, b, n);
+    free(b);
+    free(px);
+}
+
+static void pngs(void) {
+    png("grey-1bit.png", 9, 5, 0, 1, 0, 0);
+    png("grey-2bit.png", 7, 6, 0, 2, 0, 0);
+    png("grey-4bit-trns.png", 11, 4, 0, 4, 0, 1);
+    png("grey-8bit-odd.png", 13, 7, 0, 8, 0, 0);
+    png("grey-16bit.png", 8, 8, 0, 16, 0, 0);
+    png("grey-alpha-8bit.png", 6, 9, 4, 8, 0, 0);
+    png("grey-alpha-16bit.png", 5, 5, 4, 16, 0, 0);
+    png("rgb-8bit-trns.png", 12, 10, 2, 8, 0, 1);
+    png("rgb-16bit.png", 9, 7, 2, 16, 0, 0);
+    png("rgba-8bit.png", 10, 6, 6, 8, 0, 0);
+    png("rgba-16bit.png", 7, 7, 6, 16, 0, 0);
+    png("palette-1bit.png", 10, 3, 3, 1, 0, 0);
+    png("palette-2bit-trns.png", 9, 4, 3, 2, 0, 1);
+    png("palette-4bit.png", 8, 8, 3, 4, 0, 0);
+    png("palette-8bit-trns.png", 16, 5, 3, 8, 0, 1);
+    png("rgb-8bit-adam7.png", 17, 11, 2, 8, 1, 0);
+    png("grey-16bit-adam7.png", 10, 9, 0, 16, 1, 0);
+    png("rgba-16bit-adam7.png", 9, 10, 6, 16, 1, 0);
+    png("palette-4bit-adam7.png", 3, 2, 3, 4, 1, 0);
+    png("one-pixel.png", 1, 1, 2, 8, 0, 0);
+}
+
 static void text(const char *harness, const char *name, const char *s) { put(harness, name, s, strlen(s)); }
 
 static void datasets(void) {
@@ -134,6 +180,7 @@ int main(int argc, char **argv) {
     out_dir = argv[1];
     models();
     jpegs();
+    pngs();
     datasets();
     return 0;
 }

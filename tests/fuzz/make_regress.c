@@ -8,6 +8,7 @@
 
 #include "optim/checkpoint.h"
 #include "tests/fuzz/fuzz.h"
+#include "tests/png_write.h"
 #include "tests/test_export_util.h"
 
 void fuzz_put(const char *dir, const char *harness, const char *name, const void *data, size_t len);
@@ -173,6 +174,31 @@ void fuzz_make_regress(const char *dir) {
     for (int i = 0; i < 64; i++) jpg[7 + i] = (uint8_t)(1 + i);
     jpg[71] = 0xFF, jpg[72] = 0xD9;
     fuzz_put(dir, "jpeg", "tables-only.jpg", jpg, sizeof jpg);
+
+    // PNG decompression bombs and damage (issue 13): a header declaring 65536 x 65536 (2^32 px)
+    // over a one-byte IDAT must be refused on its size before anything is allocated; a file cut
+    // inside its IDAT is corrupt, not a partly grey image.
+    {
+        static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+        uint8_t ihdr[13] = {0, 1, 0, 0, 0, 1, 0, 0, 8, 0, 0, 0, 0};
+        uint8_t z[16];
+        uLongf zn = sizeof z;
+        FUZZ_ASSERT(compress2(z, &zn, (const Bytef *)"", 1, 9) == Z_OK, "compress2");
+        png_buf b = {0};
+        png_put(&b, sig, 8);
+        png_chunk(&b, "IHDR", ihdr, 13);
+        png_chunk(&b, "IDAT", z, zn);
+        png_chunk(&b, "IEND", NULL, 0);
+        fuzz_put(dir, "png", "bomb-65536x65536.png", b.p, b.n);
+        free(b.p);
+        uint16_t px[40 * 30 * 3];
+        for (int i = 0; i < 40 * 30 * 3; i++) px[i] = (uint16_t)((i * 2654435761u) >> 24);
+        png_spec sp = {.w = 40, .h = 30, .color = 2, .depth = 8, .px = px};
+        size_t n;
+        uint8_t *f = png_encode(&sp, &n);
+        fuzz_put(dir, "png", "truncated-idat.png", f, n / 2);
+        free(f);
+    }
 
     // Symbolic-link cycles in a class folder (#6): one link repeats every file 32 times, two walk
     // 2^32 paths.
