@@ -81,7 +81,7 @@ def main():
         want += [f"image: {g}"] + alone[g]
     if out != want:
         fail("text output:\n" + "\n".join(out) + "\nwant:\n" + "\n".join(want))
-    for needle in (f"{bad}: JPEG stream ends", f"{missing}: cannot open", "loop: not scanned", "2 inputs failed"):
+    for needle in (f"{bad}: not a JPEG or PNG file", f"{missing}: cannot open", "loop: not scanned", "2 inputs failed"):
         if needle not in err:
             fail(f"stderr lacks {needle!r}:\n{err}")
     print("text: every good image printed, in order, equal to predicting it alone; 2 errors named; exit 1")
@@ -105,7 +105,7 @@ def main():
         got.setdefault(r[0], []).append(f"{r[1]} {r[2]} {r[3]} {r[4]}")
     if got != {g: alone[g] for g in good + [lone]}:
         fail(f"csv results {got}")
-    if set(errors) != {bad, missing} or "no SOF" not in errors[bad]:
+    if set(errors) != {bad, missing} or "unknown signature" not in errors[bad]:
         fail(f"csv errors {errors}")
     print(f"csv: {len(rows) - 1} rows parse; results as text; errors {sorted(errors.values())}")
 
@@ -117,7 +117,7 @@ def main():
     doc = json.loads(p.stdout.decode("utf-8"))
     paths = [r["path"] for r in doc]
     byname = {r["path"]: r for r in doc}
-    if byname[missing].get("error", "").find("cannot open") < 0 or "no SOF" not in byname[bad].get("error", ""):
+    if byname[missing].get("error", "").find("cannot open") < 0 or "unknown signature" not in byname[bad].get("error", ""):
         fail(f"json errors {doc}")
     oddname = os.path.join(w, "odd\ufffdname.jpg")
     if oddname not in byname or [t["class_index"] for t in byname[oddname]["top"]] != \
