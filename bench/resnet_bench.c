@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "layers/softmax_xent.h"
 #include "optim/sgd.h"
+#include "optim/step.h"
 #include "src/cli.h"
 #include "src/config.h"
 #include "src/exec.h"
@@ -100,19 +100,20 @@ int main(int argc, char **argv) {
     rn_rng_seed(&r, 5);
     for (size_t i = 0; i < n_in; i++) x[i] = (float)rn_rng_normal(&r);
     for (int i = 0; i < batch; i++) labels[i] = (int32_t)rn_rng_below(&r, (uint32_t)K);
+    rn_step step = {.g = g, .ex = ex, .sgd = sgd, .B = batch, .K = (int)K, .accum = 1, .scores = scores, .dscores = dscores};
     double t0 = 0, loss = 0;
     for (int it = 0; it < warmup + iters; it++) {
         if (it == warmup) {
             t0 = rn_now();
             rn_exec_profile_reset(ex);
         }
-        rn_exec_set_input(ex, x);
-        rn_exec_forward(ex);
-        rn_exec_get_output(ex, scores);
         if (train) {
-            loss = rn_softmax_xent(scores, labels, batch, K, 0.0, dscores);
-            rn_exec_backward(ex, dscores);
-            rn_sgd_step(sgd, g, g->grad_arena, 1.0f, 0.01);
+            loss = rn_step_batch(&step, x, labels, 1, NULL);
+            rn_step_update(&step, 0.01);
+        } else {
+            rn_exec_set_input(ex, x);
+            rn_exec_forward(ex);
+            rn_exec_get_output(ex, scores);
         }
     }
     double sec = rn_now() - t0;

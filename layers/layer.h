@@ -56,6 +56,9 @@ struct rn_exec {
     int n_buffers;
     size_t pool_bytes;
     uint64_t version[2];                // g->version when forward / backward-data weights were refreshed
+    int *w_end;                         // per op: ex->n_weights after its compile (its transfers end there)
+    void (*grad_hook)(void *ctx, int op);  // rn_exec_set_grad_hook
+    void *grad_hook_ctx;
 };
 
 // Records which implementation oneDNN chose for one of op k's primitives (see rn_exec_impls).
@@ -94,6 +97,8 @@ rn_weights *rn_exec_weights(rn_exec *ex, int ndim, const int64_t *dims, float *p
 void rn_weights_fold_bn(rn_exec *ex, rn_weights *w, const float *gamma, const float *var, float eps);
 dnnl_memory_t rn_weights_mem(const rn_weights *w);
 void rn_exec_weights_run(rn_exec *ex, rn_weights_phase phase);  // every transfer of a phase, one parallel region
+// The transfers of a phase among weights [from, to) (those of one op: see w_end).
+void rn_exec_weights_run_range(rn_exec *ex, rn_weights_phase phase, int from, int to);
 void rn_exec_weights_release(rn_exec *ex);
 
 // The primitives of an op with weights and a bias (Conv, Gemm): forward, backward-data (when its

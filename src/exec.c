@@ -271,6 +271,7 @@ int rn_exec_create(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_ex
     ex->t_fwd = rn_calloc((size_t)g->n_ops, sizeof *ex->t_fwd);
     ex->t_bwd = rn_calloc((size_t)g->n_ops, sizeof *ex->t_bwd);
     ex->impl_names = rn_calloc((size_t)g->n_ops, sizeof *ex->impl_names);
+    ex->w_end = rn_calloc((size_t)g->n_ops, sizeof *ex->w_end);
     if (dnnl_engine_create(&ex->eng, dnnl_cpu, 0) != dnnl_success ||
         dnnl_stream_create(&ex->stream, ex->eng, dnnl_stream_default_flags) != dnnl_success) {
         rn_exec_destroy(ex);
@@ -297,12 +298,14 @@ int rn_exec_create(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_ex
         if (ex->skip[k]) {
             // A Relu fused into the op before it, or a BN folded into its Conv: shares its output.
             rn_exec_alias_output(ex, &g->ops[k], g->ops[k].in[0]);
+            ex->w_end[k] = ex->n_weights;
             continue;
         }
         if (L->compile(ex, k, err)) {
             rn_exec_destroy(ex);
             return -1;
         }
+        ex->w_end[k] = ex->n_weights;
     }
     ex->scratch = rn_try_calloc_aligned(ex->scratch_bytes);
     if (!ex->scratch || allocate_buffers(ex, err)) {
@@ -327,6 +330,7 @@ void rn_exec_destroy(rn_exec *ex) {
     free(ex->fold_bn);
     free(ex->t_fwd);
     free(ex->t_bwd);
+    free(ex->w_end);
     for (int k = 0; ex->impl_names && k < ex->g->n_ops; k++)
         for (int i = 0; i < RN_MAX_PRIMS; i++) free(ex->impl_names[k][i]);
     free(ex->impl_names);
@@ -402,9 +406,20 @@ void rn_exec_backward(rn_exec *ex, const float *dout) {
         double t0 = ex->opts.profile ? rn_now() : 0;
         rn_layer_for(g->ops[k].type)->backward(ex, k);
         if (ex->opts.profile) ex->t_bwd[k] += rn_now() - t0;
+        if (ex->grad_hook) {
+            int from = k > 0 ? ex->w_end[k - 1] : 0;
+            dnnl_stream_wait(ex->stream);
+            rn_exec_weights_run_range(ex, RN_W_GRADIENT, from, ex->w_end[k]);
+            ex->grad_hook(ex->grad_hook_ctx, k);
+        }
     }
     dnnl_stream_wait(ex->stream);
-    rn_exec_weights_run(ex, RN_W_GRADIENT);
+    if (!ex->grad_hook) rn_exec_weights_run(ex, RN_W_GRADIENT);
+}
+
+void rn_exec_set_grad_hook(rn_exec *ex, void (*fn)(void *ctx, int op), void *ctx) {
+    ex->grad_hook = fn;
+    ex->grad_hook_ctx = ctx;
 }
 
 void rn_exec_read_act(rn_exec *ex, int t, float *out) {

@@ -38,6 +38,11 @@ void rn_exec_get_output(rn_exec *ex, float *out);  // the graph output, plain: (
 // in the graph's grad arena (frozen ones are left untouched).
 void rn_exec_backward(rn_exec *ex, const float *dout);
 
+// When set, backward calls fn(ctx, op) after each op it runs, that op's weight gradients already
+// copied to the graph's plain grad arena (per op instead of all at the end), so a gradient
+// all-reduce can start on them while backward goes on (src/dist.c). NULL: no calls.
+void rn_exec_set_grad_hook(rn_exec *ex, void (*fn)(void *ctx, int op), void *ctx);
+
 // Tests and tools: an activation copied out in plain layout (in inference, only the input and
 // output survive a forward: buffers are shared by liveness); the gradient of the graph input
 // (opts.input_grad) after a backward. Other gradients share buffers and are gone by then.

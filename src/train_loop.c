@@ -1,9 +1,8 @@
 // train_loop.c — epochs of training steps, evaluation, checkpoints and the final export.
 //
-// A training step: set_input -> forward -> scores -> softmax cross-entropy (label smoothing) ->
-// backward (overwrites the gradients) -> [sum into the accumulation buffer] -> SGD at the scheduled
-// lr -> g->version++ (in rn_sgd_step). Checkpoints are taken only between optimiser steps, so a
-// resumed run has no partial accumulation to restore.
+// A training step is optim/step.h's (forward, loss, backward, accumulation, SGD at the scheduled
+// lr). Checkpoints are taken only between optimiser steps, so a resumed run has no partial
+// accumulation to restore.
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -59,15 +58,6 @@ static int evaluate(rn_run *r, double *loss, double *top1, double *top5, rn_err 
     return 0;
 }
 
-static void accumulate(float *acc, const float *grad, size_t n, int first) {
-    if (first) {
-        memcpy(acc, grad, n * sizeof(float));
-        return;
-    }
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) acc[i] += grad[i];
-}
-
 // The displayed loss: an exponential mean, bias-corrected as fastai's SmoothenValue.
 #define SMOOTH 0.98
 
@@ -97,29 +87,25 @@ static int train_epoch(rn_run *r, rn_err *err) {
     for (int64_t k = s->batch; k < r->nb; k++) {
         int rc = rn_loader_next(r->train_l, &b, err);
         if (rc != 1) return rc < 0 ? -1 : rn_fail(err, "data loader ended the epoch early");
-        rn_exec_set_input(r->tx, b->data);
-        memcpy(r->labels, b->labels, (size_t)r->B * sizeof(int32_t));
+        int last = micro + 1 == A || k + 1 == r->nb;
+        int64_t hits = 0;
+        double loss = rn_step_batch(&r->step, b->data, b->labels, last, &hits);
         rn_loader_release(r->train_l, b);
-        rn_exec_forward(r->tx);
-        rn_exec_get_output(r->tx, r->scores);
-        double loss = rn_softmax_xent(r->scores, r->labels, r->B, r->K, c->train.label_smoothing, r->dscores);
         if (!isfinite(loss))
             return rn_fail(err, "the training loss is %s at epoch %lld, batch %lld/%lld (lr %.4g): stopping. Last good "
                                 "checkpoint: %s. Try a lower [optim] lr or a longer [schedule] warmup_epochs.",
                            isnan(loss) ? "NaN" : "infinite", (long long)s->epoch + 1, (long long)k + 1, (long long)r->nb,
                            s->lr, r->saved_note);
         s->loss_sum += loss * r->B;
-        s->correct += rn_topk_correct(r->scores, r->labels, r->B, r->K, 1);
+        s->correct += hits;
         s->seen += r->B;
         s->smooth_loss = SMOOTH * s->smooth_loss + (1 - SMOOTH) * loss;
         s->smooth_n++;
-        rn_exec_backward(r->tx, r->dscores);
-        if (A > 1) accumulate(r->acc, r->g->grad_arena, r->g->arena_size, micro == 0);
         micro++;
-        if (micro < A && k + 1 < r->nb) continue;
+        if (!last) continue;
 
         s->lr = rn_sched_lr(&c->schedule, r->base_lr, s->step, r->spe, c->train.epochs);
-        rn_sgd_step(r->sgd, r->g, A > 1 ? r->acc : r->g->grad_arena, 1.0f / (float)micro, s->lr);
+        rn_step_update(&r->step, s->lr);
         s->step++;
         s->batch = k + 1;
         double now = rn_now(), dt = (now - t_prev) / micro;

@@ -7,6 +7,7 @@
 
 #include "data/loader.h"
 #include "optim/sgd.h"
+#include "optim/step.h"
 #include "src/config.h"
 #include "src/exec.h"
 #include "src/train_metrics.h"
@@ -24,6 +25,7 @@ typedef struct rn_run {
     rn_graph *g;
     rn_exec *tx, *vx;         // training (batch B) and evaluation (batch EB) executors on g
     rn_sgd *sgd;
+    rn_step step;             // the training step on tx, sgd, acc, scores
     float *acc;               // (g->arena_size) gradient sum over accumulated batches; NULL without accumulation
     float *scores, *dscores;  // (max(B, EB), K)
     float *pad;               // (EB, 3, S, S) the last, partial evaluation batch padded with zeros

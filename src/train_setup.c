@@ -158,6 +158,8 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     r->pad = rn_try_malloc_aligned(pad);
     if (!r->scores || !r->dscores || !r->labels) return rn_alloc_fail(err, "the scores of a batch", 2 * M * ((size_t)r->K + 1) * 4);
     if (!r->pad) return rn_alloc_fail(err, "the padded evaluation batch", pad);
+    r->step = (rn_step){.g = r->g, .ex = r->tx, .sgd = r->sgd, .B = r->B, .K = r->K, .accum = c->train.accum_steps,
+                        .smoothing = c->train.label_smoothing, .acc = r->acc, .scores = r->scores, .dscores = r->dscores};
     r->base_lr = rn_sgd_scaled_lr(&c->optim, (int64_t)r->B * c->train.accum_steps);
     if (mkdir_p(r->dir, err)) return -1;
     int removed;

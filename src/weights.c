@@ -121,11 +121,13 @@ static void transfer_rows(const rn_weights *w, int64_t o0, int64_t o1) {
     }
 }
 
-void rn_exec_weights_run(rn_exec *ex, rn_weights_phase phase) {
+void rn_exec_weights_run(rn_exec *ex, rn_weights_phase phase) { rn_exec_weights_run_range(ex, phase, 0, ex->n_weights); }
+
+void rn_exec_weights_run_range(rn_exec *ex, rn_weights_phase phase, int from, int to) {
     // Work items of about 64k floats: (weights index, first row, end row).
     int64_t (*items)[3] = NULL;
     int n = 0, cap = 0;
-    for (int k = 0; k < ex->n_weights; k++) {
+    for (int k = from; k < to; k++) {
         const rn_weights *w = ex->weights[k];
         if (w->phase != phase || !w->blocked) continue;
         int64_t row = 1;
