@@ -13,6 +13,7 @@ rn_train_opts rn_train_opts_default(void) {
     o.accum_steps = 1;
     o.seed = 1;
     o.log_every = 100;
+    o.bucket_mb = 25;
     return o;
 }
 
@@ -49,13 +50,15 @@ static const rn_key train_keys[] = {
     RN_K_INT("log_every", T, log_every, 1, 1000000000, "steps between progress lines when stderr is not a terminal"),
     RN_K_CHOICE("progress", T, progress, progress_names,
                 "`auto` (self-updating line on a terminal, plain lines otherwise), `plain`, `off`"),
+    RN_K_DOUBLE("bucket_mb", T, bucket_mb, 0.001, 1e6,
+                "under mpirun: MB of gradients per all-reduce bucket, each started as soon as backward has finished it"),
 };
 #undef T
 
 #define T rn_sgd_opts
 static const rn_key optim_keys[] = {
     RN_K_DOUBLE("lr", T, lr, 0, 1e6, "peak learning rate (for `lr_base_batch` images per step when that is set)"),
-    RN_K_INT("lr_base_batch", T, lr_base_batch, 0, 1 << 30, "N > 0: linear scaling, lr × (`batch_size` × `accum_steps`) / N"),
+    RN_K_INT("lr_base_batch", T, lr_base_batch, 0, 1 << 30, "N > 0: linear scaling, lr × (ranks × `batch_size` × `accum_steps`) / N"),
     RN_K_DOUBLE("momentum", T, momentum, 0, 1, "m"),
     RN_K_BOOL("nesterov", T, nesterov, "Nesterov momentum"),
     RN_K_DOUBLE("weight_decay", T, weight_decay, 0, 1, "wd of every trainable tensor, except as below"),

@@ -14,3 +14,10 @@ rn_test(test_limits SOURCES test_limits.c LIBS rn_optim rn_data TIMEOUT 300)
 target_compile_definitions(test_limits PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-train>"
                                                RESNET_EVAL="$<TARGET_FILE:resnet-eval>")
 add_dependencies(test_limits resnet-train resnet-eval)
+# Issue 11: data parallelism under mpirun (2 ranks on this machine), when Open MPI is there.
+if(MPI_C_FOUND AND MPIEXEC_EXECUTABLE)
+  rn_test(test_dist SOURCES test_dist.c LIBS rn_train TIMEOUT 180)
+  target_compile_definitions(test_dist PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-train>"
+                                               MPIRUN="${MPIEXEC_EXECUTABLE}")
+  add_dependencies(test_dist resnet-train)
+endif()
