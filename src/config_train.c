@@ -30,6 +30,7 @@ rn_export_opts rn_export_opts_default(void) {
 static const char *const progress_names[] = {"auto", "plain", "off", NULL};
 static const char *const resolution_names[] = {"epoch", "step", NULL};
 static const char *const weights_names[] = {"last", "best", NULL};
+static const char *const optimizer_names[] = {"sgd", "lars", NULL};  // RN_OPT_SGD, RN_OPT_LARS
 
 #define T rn_train_opts
 static const rn_key train_keys[] = {
@@ -57,6 +58,9 @@ static const rn_key train_keys[] = {
 
 #define T rn_sgd_opts
 static const rn_key optim_keys[] = {
+    RN_K_CHOICE("type", T, type, optimizer_names,
+                "`sgd` (momentum, as above) or `lars` (layer-wise trust ratio, You et al. 2017; BatchNormalization and biases exempt)"),
+    RN_K_DOUBLE("trust", T, trust, 0, 1, "LARS trust coefficient η: local lr = η‖w‖ / (‖g‖ + wd‖w‖)"),
     RN_K_DOUBLE("lr", T, lr, 0, 1e6, "peak learning rate (for `lr_base_batch` images per step when that is set)"),
     RN_K_INT("lr_base_batch", T, lr_base_batch, 0, 1 << 30, "N > 0: linear scaling, lr × (ranks × `batch_size` × `accum_steps`) / N"),
     RN_K_DOUBLE("momentum", T, momentum, 0, 1, "m"),
