@@ -138,7 +138,8 @@ static int bench(int argc, char **argv) {
             rn_exec_profile_reset(ex);
         }
         if (train) {
-            loss = rn_step_batch(&step, x, labels, 1, NULL);
+            rn_step_input(&step, x);
+            loss = rn_step_batch(&step, labels, 1, NULL);
             rn_step_update(&step, 0.01);
         } else {
             rn_exec_set_input(ex, x);

@@ -20,8 +20,9 @@ static void op_done(void *ctx, int op) {
     r->op_done(r->ctx, op);
 }
 
-double rn_step_batch(rn_step *s, const float *x, const int32_t *labels, int last, int64_t *correct) {
-    rn_exec_set_input(s->ex, x);
+void rn_step_input(rn_step *s, const float *x) { rn_exec_set_input(s->ex, x); }
+
+double rn_step_batch(rn_step *s, const int32_t *labels, int last, int64_t *correct) {
     rn_exec_forward(s->ex);
     rn_exec_get_output(s->ex, s->scores);
     double loss = rn_softmax_xent(s->scores, labels, s->B, s->K, s->smoothing, s->dscores);

@@ -41,10 +41,12 @@ typedef struct rn_step {
     float *last_sum;     // the gradient sum the update reads (set by rn_step_batch)
 } rn_step;
 
-// One micro-batch: x (B, 3, S, S) plain, labels (B). `last`: it ends the optimiser step (the
-// accum-th, or the epoch's last). Returns the mean loss (the caller refuses a non-finite one) and
-// adds the top-1 hits to *correct when correct is not NULL.
-double rn_step_batch(rn_step *s, const float *x, const int32_t *labels, int last, int64_t *correct);
+// One micro-batch: rn_step_input copies x (B, 3, S, S) plain into the executor (so the caller may
+// hand the loader's buffer back before the compute), then rn_step_batch runs it with labels (B).
+// `last`: it ends the optimiser step (the accum-th, or the epoch's last). Returns the mean loss
+// (the caller refuses a non-finite one) and adds the top-1 hits to *correct when not NULL.
+void rn_step_input(rn_step *s, const float *x);
+double rn_step_batch(rn_step *s, const int32_t *labels, int last, int64_t *correct);
 
 // The update after the step's last micro-batch: completes the reduction and applies SGD at lr.
 void rn_step_update(rn_step *s, double lr);

@@ -93,10 +93,13 @@ static int train_epoch(rn_run *r, rn_err *err) {
     for (int64_t k = s->batch; k < r->nb; k++) {
         int rc = rn_loader_next(r->train_l, &b, err);
         if (rc != 1) return rc < 0 ? -1 : rn_fail(err, "data loader ended the epoch early");
+        // The batch goes back to the loader before the compute, so it can refill the slot meanwhile.
+        rn_step_input(&r->step, b->data);
+        memcpy(r->labels, b->labels, (size_t)r->B * sizeof(int32_t));
+        rn_loader_release(r->train_l, b);
         int last = micro + 1 == A || k + 1 == r->nb;
         int64_t hits = 0;
-        double loss = rn_step_batch(&r->step, b->data, b->labels, last, &hits);
-        rn_loader_release(r->train_l, b);
+        double loss = rn_step_batch(&r->step, r->labels, last, &hits);
         if (!isfinite(loss))
             return rn_fail(err, "the training loss is %s at epoch %lld, batch %lld/%lld (lr %.4g): stopping. Last good "
                                 "checkpoint: %s. Try a lower [optim] lr or a longer [schedule] warmup_epochs.",

@@ -14,6 +14,8 @@ rn_test(test_limits SOURCES test_limits.c LIBS rn_optim rn_data TIMEOUT 300)
 target_compile_definitions(test_limits PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-train>"
                                                RESNET_EVAL="$<TARGET_FILE:resnet-eval>")
 add_dependencies(test_limits resnet-train resnet-eval)
+# Issue 11: the training step with the bucketed gradient reducer attached, in one process.
+rn_test(test_step SOURCES test_step.c LIBS rn_dist rn_model TIMEOUT 60)
 # Issue 11: data parallelism under mpirun (2 ranks on this machine), when Open MPI is there.
 if(MPI_C_FOUND AND MPIEXEC_EXECUTABLE)
   rn_test(test_dist SOURCES test_dist.c LIBS rn_train TIMEOUT 180)
