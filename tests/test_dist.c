@@ -7,6 +7,7 @@
 //   * a 2-rank run stopped (stop_after_steps) and resumed twice is bit-identical to one that never
 //     stopped; a checkpoint of 2 ranks resumes on 1 and the other way, at the same global position;
 //   * a rank killed with SIGKILL ends the job within 30 s with a message, and last.ckpt loads;
+//     SIGTERM to mpirun stops every rank after the same step, saved;
 //   * an error on the ranks ends the job with a message naming the rank.
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -246,24 +247,28 @@ static double now_s(void) {
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-static void test_kill(void) {
+// kill9 = 1: rank 1 gets SIGKILL and the job must end within 30 s with mpirun's message; 0: mpirun
+// gets SIGTERM (which it forwards to the ranks), and the ranks stop together after a step and save.
+// Either way last.ckpt loads afterwards.
+static void test_signal(int kill9) {
+    const char *run = kill9 ? "K" : "T";
     char rd[600], log[600], ck[600];
-    snprintf(rd, sizeof rd, "train.run_dir=%s/K", dir);
-    snprintf(log, sizeof log, "%s/K.log", dir);
-    snprintf(ck, sizeof ck, "%s/K/last.ckpt", dir);
+    snprintf(rd, sizeof rd, "train.run_dir=%s/%s", dir, run);
+    snprintf(log, sizeof log, "%s/%s.log", dir, run);
+    snprintf(ck, sizeof ck, "%s/%s/last.ckpt", dir, run);
     pid_t pid = fork();
     if (pid == 0) {
-        freopen(log, "w", stderr);
+        if (!freopen(log, "w", stderr)) _exit(126);
         dup2(2, 1);
         execl(MPIRUN, MPIRUN, "--allow-run-as-root", "--oversubscribe", "-np", "2", RESNET_TRAIN, cfg_path, "--set", rd,
-              "--set", "train.epochs=100000", (char *)NULL);
+              "--set", "train.epochs=100000", "--set", "train.progress=plain", (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 600 && access(ck, F_OK) != 0; i++) usleep(50000);
-    pid_t victim = find_rank(pid, 1);
+    pid_t victim = kill9 ? find_rank(pid, 1) : pid;
     CHECK(victim > 0, "rank 1 of mpirun %d found", (int)pid);
     double t0 = now_s();
-    if (victim > 0) kill(victim, SIGKILL);
+    if (victim > 0) kill(victim, kill9 ? SIGKILL : SIGTERM);
     int st = 0, done = 0;
     while (!(done = waitpid(pid, &st, WNOHANG)) && now_s() - t0 < 30) usleep(50000);
     double dt = now_s() - t0;
@@ -271,19 +276,26 @@ static void test_kill(void) {
         kill(pid, SIGKILL);
         waitpid(pid, &st, 0);
     }
-    CHECK(done && dt < 30, "the job ended %.1f s after rank 1 was killed", dt);
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 0, "a failure status (%d)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    CHECK(done && dt < 30, "%s: the job ended %.1f s after the signal", run, dt);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 0, "%s: a failure status (%d)", run, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     FILE *f = fopen(log, "r");
-    char buf[1 << 15] = "";
+    static char buf[1 << 20];
     size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
     buf[n] = 0;
     if (f) fclose(f);
-    CHECK(strstr(buf, "rank 1") && strstr(buf, "signal 9"), "mpirun names rank 1 and the signal:\n%s", buf);
-    fprintf(stderr, "rank 1 killed: the job ended after %.1f s\n", dt);
+    if (kill9) CHECK(strstr(buf, "rank 1") && strstr(buf, "signal 9"), "mpirun names rank 1 and the signal:\n%s", buf);
+    else CHECK(strstr(buf, "(signal): saved"), "SIGTERM: the ranks stopped and saved:\n%s", buf);
+    fprintf(stderr, "%s: the job ended %.1f s after the signal\n", kill9 ? "rank 1 killed" : "SIGTERM to mpirun", dt);
     rn_ckpt *c = NULL;
     rn_graph *g = NULL;
     rn_err e;
-    CHECK(rn_ckpt_read(ck, &c, &e) == 0 && rn_ckpt_build_graph(c, &g, &e) == 0, "last.ckpt loads: %s", e.msg);
+    CHECK(rn_ckpt_read(ck, &c, &e) == 0 && rn_ckpt_build_graph(c, &g, &e) == 0, "%s/last.ckpt loads: %s", run, e.msg);
+    if (c && !kill9) {
+        // Saved by the stop itself (after a step, or during an evaluation): the step the log names.
+        char want[64];
+        snprintf(want, sizeof want, "after step %lld (signal)", meta_ll(c, "state.step"));
+        CHECK(strstr(buf, want) != NULL, "last.ckpt holds the step the stop names (%s)", want);
+    }
     rn_graph_destroy(g);
     rn_ckpt_free(c);
 }
@@ -311,7 +323,8 @@ int main(void) {
     test_equivalence();
     test_running_stats_rule();
     test_resume();
-    test_kill();
+    test_signal(1);
+    test_signal(0);
     test_error();
     if (!check_failed) rm_rf(dir);
     else fprintf(stderr, "kept %s for inspection\n", dir);
