@@ -77,6 +77,9 @@ void rn_exec_alias_output(rn_exec *ex, const rn_op *op, int onto);
 dnnl_memory_t rn_exec_grad_begin(rn_exec *ex, int t);
 void rn_exec_grad_end(rn_exec *ex, int t, dnnl_memory_t m);
 
+// Copies between a plain (NCHW) buffer and an activation buffer in layout md (to_plain: md -> plain).
+void rn_exec_transfer(rn_exec *ex, rn_cmd md, void *act_buf, float *plain, int to_plain);
+
 // Runs a primitive on the executor's stream; aborts on failure (a broken invariant, not user input).
 void rn_exec_run(rn_exec *ex, dnnl_primitive_t p, int nargs, const dnnl_exec_arg_t *args);
 // Creates a primitive from a pd; aborts on failure.

@@ -53,6 +53,8 @@ static const rn_key train_keys[] = {
                 "`auto` (self-updating line on a terminal, plain lines otherwise), `plain`, `off`"),
     RN_K_DOUBLE("bucket_mb", T, bucket_mb, 0.001, 1e6,
                 "under mpirun: MB of gradients per all-reduce bucket, each started as soon as backward has finished it"),
+    RN_K_BOOL("sync_bn", T, sync_bn,
+              "SyncBatchNorm: training statistics over all ranks' batches (for small per-rank batches; slower)"),
 };
 #undef T
 

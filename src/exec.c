@@ -364,6 +364,10 @@ static void transfer(rn_exec *ex, rn_cmd md, void *act_buf, float *plain, int to
     rn_md_destroy(pmd);
 }
 
+void rn_exec_transfer(rn_exec *ex, rn_cmd md, void *act_buf, float *plain, int to_plain) {
+    transfer(ex, md, act_buf, plain, to_plain);
+}
+
 void rn_exec_set_input(rn_exec *ex, const float *nchw) {
     rn_act *a = &ex->act[ex->g->input];
     transfer(ex, a->md, a->buf, (float *)nchw, 0);

@@ -23,6 +23,11 @@ typedef struct rn_exec_opts {
     int bn_frozen;      // training with BN statistics frozen: running statistics used and kept as they are
     int winograd;       // 3x3 stride-1 convs by Winograd F(4x4, 3x3) where oneDNN offers it: faster,
                         // with float rounding ~10x the direct algorithm's (docs/PERFORMANCE.md)
+    // SyncBatchNorm (training, batch statistics): when set, every BatchNormalization sums its
+    // per-channel statistics (count and sum, then squared deviations) and, in backward, its two per-channel
+    // gradient sums over all processes with it (in place, n doubles; src/dist.h's rn_dist_sum), so
+    // batch statistics are those of the global batch. NULL: each process's own batch.
+    void (*bn_sync)(double *x, int n);
 } rn_exec_opts;
 
 rn_exec_opts rn_exec_opts_default(int training);

@@ -143,6 +143,7 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     // Everything big comes after the network is known and the estimate says it fits.
     rn_exec_opts to = rn_exec_opts_default(1), vo = rn_exec_opts_default(0);
     to.bn_frozen = c->train.bn_frozen;
+    if (c->train.sync_bn) to.bn_sync = rn_dist_sum;  // one process: the same path, summing over itself
     if (!rc) rc = check_memory(r, &to, &vo, err);
     if (!rc) rc = create_loaders(r, err);
     if (!rc && ck) rc = rn_state_from_ckpt(ck, &r->shape, &r->st, err);

@@ -2,6 +2,7 @@
 // with its tiny ResNet v2, every run a few seconds:
 //   * 2 ranks x batch B for K steps equal 1 process with accum_steps = 2 x B (and 2 ranks x accum 2
 //     equal 1 process x accum 4): every parameter and momentum within 1e-5 relative;
+//   * with sync_bn, 2 ranks x B equal 1 process x 2B within 1e-5, running statistics included;
 //   * BN running statistics follow the documented rule: rank 0's, from its own batches only
 //     (checked with lr = 0 against one process fed exactly rank 0's batches);
 //   * a 2-rank run stopped (stop_after_steps) and resumed twice is bit-identical to one that never
@@ -125,6 +126,20 @@ static void test_equivalence(void) {
     x = ckpt("m2a"), y = ckpt("p1a");
     dp = max_rel(x, y, RN_CKPT_VALUE, 0), dm = max_rel(x, y, RN_CKPT_MOMENTUM, 0);
     CHECK(dp <= 1e-5 && dm <= 1e-5, "2 x accum 2 vs accum 4: parameters %.3g, momentum %.3g", dp, dm);
+    rn_ckpt_free(x), rn_ckpt_free(y);
+}
+
+// SyncBatchNorm: 2 ranks x batch 8 normalise over the 16 images one process sees in its batch of
+// 16 (rank r's batch is global batch 2s + r of 8, i.e. half s of the 16), so parameters, momentum
+// and running statistics agree within 1e-5.
+static void test_sync_bn(void) {
+    CHECK(mpi(2, "s2", "--set train.stop_after_steps=4 --set train.sync_bn=yes") == 0, "2 ranks, sync_bn: see %s/s2.log", dir);
+    const char *s1[] = {"data.batch_size=16", "train.stop_after_steps=4"};
+    CHECK(one("s1", NULL, s1, 2) == RN_TRAIN_STOPPED, "1 process, batch 16");
+    rn_ckpt *x = ckpt("s2"), *y = ckpt("s1");
+    double dp = max_rel(x, y, RN_CKPT_VALUE, 0), dm = max_rel(x, y, RN_CKPT_MOMENTUM, 0), ds = max_rel(x, y, RN_CKPT_VALUE, 1);
+    fprintf(stderr, "sync_bn, 2 ranks x 8 vs 1 x 16, 4 steps: parameters %.3g, momentum %.3g, running statistics %.3g\n", dp, dm, ds);
+    CHECK(dp <= 1e-5 && dm <= 1e-5 && ds <= 1e-5, "sync_bn: parameters %.3g, momentum %.3g, running statistics %.3g", dp, dm, ds);
     rn_ckpt_free(x), rn_ckpt_free(y);
 }
 
@@ -322,6 +337,7 @@ int main(void) {
     fclose(f);
     test_equivalence();
     test_running_stats_rule();
+    test_sync_bn();
     test_resume();
     test_signal(1);
     test_signal(0);

@@ -3,8 +3,13 @@
 // tiny ResNet's gradients span many of them, started during backward (the executor's per-op hook
 // and per-op weight-gradient transfer) or after it, must leave every parameter and momentum
 // bit-identical to the step without a reducer — with and without gradient accumulation (where the
-// fresh gradient is added into the sum bucket by bucket).
+// fresh gradient is added into the sum bucket by bucket). And the SyncBatchNorm path of the BN
+// layer (statistics and gradient sums computed by us, reduced over the processes — here one)
+// equals the primitive's own batch statistics: gradients and running statistics within 1e-5.
+#include <math.h>
 #include <string.h>
+
+#include "layers/softmax_xent.h"
 
 #include "optim/step.h"
 #include "src/dist.h"
@@ -70,7 +75,69 @@ static int same(const rn_graph *a, const float *ma, const rn_graph *b, const flo
     return diff == 0;
 }
 
+static void sum_over_one(double *x, int n) { (void)x, (void)n; }
+
+static rn_model_opts tiny_opts(void) {
+    rn_model_opts m = rn_model_opts_default();
+    m.depth = 0, m.blocks[0] = m.blocks[1] = 1, m.n_stages = 2, m.bottleneck = 0, m.version = 2;
+    m.width = 16, m.stem_small = 1, m.num_classes = K, m.input_size = S;
+    return m;
+}
+
+// One forward and backward; gradients and the arena (running statistics) of the graph.
+static rn_graph *fwd_bwd(int sync, int version) {
+    rn_model_opts m = tiny_opts();
+    m.version = version;
+    rn_graph *g;
+    rn_exec *ex;
+    rn_err err;
+    if (rn_resnet_build(&m, &g, &err)) return NULL;
+    rn_graph_init_params(g, 3);
+    rn_exec_opts eo = rn_exec_opts_default(1);
+    if (sync) eo.bn_sync = sum_over_one;
+    if (rn_exec_create(g, B, S, S, &eo, &ex, &err)) return NULL;
+    float x[B * 3 * S * S], scores[B * K], dscores[B * K];
+    int32_t labels[B] = {0, 1, 2, 3};
+    rn_rng r;
+    rn_rng_seed(&r, 5);
+    for (int i = 0; i < B * 3 * S * S; i++) x[i] = (float)(rn_rng_normal(&r) + 0.5);
+    rn_exec_set_input(ex, x);
+    rn_exec_forward(ex);
+    rn_exec_get_output(ex, scores);
+    rn_softmax_xent(scores, labels, B, K, 0, dscores);
+    rn_exec_backward(ex, dscores);
+    rn_exec_destroy(ex);
+    return g;
+}
+
+static double rel(const float *a, const float *b, size_t n) {
+    double m = 0, d = 0;
+    for (size_t i = 0; i < n; i++) m = fmax(m, fabs(b[i])), d = fmax(d, fabs((double)a[i] - b[i]));
+    return m > 0 ? d / m : d;
+}
+
+static void test_sync_bn_path(int version) {
+    rn_graph *a = fwd_bwd(0, version), *b = fwd_bwd(1, version);
+    CHECK(a && b, "built");
+    if (!a || !b) return;
+    double dg = 0, ds = 0;
+    int n = 0;
+    for (int t = 0; t < a->n_tensors; t++) {
+        const rn_tensor *x = &a->tensors[t];
+        size_t k = rn_tensor_numel(x);
+        if (x->role == RN_PARAM && x->trainable) dg = fmax(dg, rel(b->tensors[t].grad, x->grad, k)), n++;
+        if (x->role == RN_STATE) ds = fmax(ds, rel(b->tensors[t].data, x->data, k));
+    }
+    fprintf(stderr, "v%d SyncBatchNorm path vs the primitive's statistics: gradients %.3g, running statistics %.3g\n",
+            version, dg, ds);
+    CHECK(n > 10 && dg <= 1e-5 && ds <= 1e-5, "v%d sync BN path: gradients %.3g, running statistics %.3g (want <= 1e-5)",
+          version, dg, ds);
+    rn_graph_destroy(a), rn_graph_destroy(b);
+}
+
 int main(void) {
+    test_sync_bn_path(1);
+    test_sync_bn_path(2);
     for (int accum = 1; accum <= 2; accum++) {
         float *m0, *m1, *m2;
         int nb = 0;
