@@ -15,7 +15,9 @@
 //     dX = scale/sigma * (dY' - (sum dY' + xhat * sum dY' xhat) / M)      (M: global count)
 // so we subtract the second term. d(scale), d(shift) themselves stay local: the data-parallel
 // gradient average sums them over processes like every other gradient. The plain-C twin of this
-// path is the one-process BN on the whole global batch (tests/test_dist.c compares with it).
+// path is the one-process BN on the whole global batch (tests/test_dist.c compares with it). The
+// plain copies take two buffers of the largest BN input, shared by the executor's BN ops (not in
+// src/exec_mem.c's estimate).
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,6 @@ typedef struct bn_impl {
     dnnl_memory_t ws;         // fused Relu mask (training)
     float *batch_mean, *batch_var, *dummy;  // dummy: d(scale), d(shift) of a frozen BN
     int bwd_shift;  // the backward takes the shift too (oneDNN 2.x; see rn_dnn_bnorm_bwd_takes_shift)
-    float *plain_x, *plain_dx;  // SyncBatchNorm: plain copies of X and dX (N*C*H*W floats each)
     double *sums;               // SyncBatchNorm: (2C + 1) per-channel sums to reduce
     double count;               // SyncBatchNorm: samples per channel over every process (M)
 } bn_impl;
@@ -70,8 +71,11 @@ static int bn_compile(rn_exec *ex, int k, rn_err *err) {
     }
     if (sync) {
         size_t n = rn_md_bytes(x->md);  // at least N*C*H*W floats (padded layouts are larger)
-        b->plain_x = rn_malloc_aligned(n);
-        b->plain_dx = rn_malloc_aligned(n);
+        if (n > ex->bn_sync_bytes) {
+            rn_free_aligned(ex->bn_sync_buf);
+            ex->bn_sync_buf = rn_malloc_aligned(2 * n);
+            ex->bn_sync_bytes = n;
+        }
         b->sums = rn_malloc((2 * (size_t)C + 1) * sizeof(double));
     }
     if (training && ex->fuse_relu[k]) b->ws = rn_exec_memory(ex, rn_dnn_query(fwd, dnnl_query_workspace_md, 0), NULL);
@@ -116,14 +120,15 @@ static void channel_sums(const float *x, int64_t N, int64_t C, int64_t HW, const
 static void sync_stats(rn_exec *ex, const rn_op *op, bn_impl *b) {
     rn_act *x = rn_act_of(ex, op->in[0]);
     int64_t N = x->dims[0], C = x->dims[1], HW = x->dims[2] * x->dims[3];
+    float *px = ex->bn_sync_buf;
     dnnl_stream_wait(ex->stream);
-    rn_exec_transfer(ex, x->md, x->buf, b->plain_x, 1);
-    channel_sums(b->plain_x, N, C, HW, NULL, b->sums);
+    rn_exec_transfer(ex, x->md, x->buf, px, 1);
+    channel_sums(px, N, C, HW, NULL, b->sums);
     b->sums[C] = (double)(N * HW);
     ex->opts.bn_sync(b->sums, (int)C + 1);
     b->count = b->sums[C];
     for (int64_t c = 0; c < C; c++) b->batch_mean[c] = (float)(b->sums[c] / b->count);
-    channel_sums(b->plain_x, N, C, HW, b->batch_mean, b->sums);
+    channel_sums(px, N, C, HW, b->batch_mean, b->sums);
     ex->opts.bn_sync(b->sums, (int)C);
     for (int64_t c = 0; c < C; c++) b->batch_var[c] = (float)(b->sums[c] / b->count);
 }
@@ -140,8 +145,9 @@ static void sync_backward(rn_exec *ex, const rn_op *op, bn_impl *b, dnnl_memory_
     dnnl_memory_get_data_handle(dx, &dxbuf);
     for (int64_t c = 0; c < C; c++) b->sums[c] = ((float *)dshift)[c], b->sums[C + c] = ((float *)dscale)[c];
     ex->opts.bn_sync(b->sums, (int)(2 * C));
-    rn_exec_transfer(ex, x->md, x->buf, b->plain_x, 1);
-    rn_exec_transfer(ex, x->md, dxbuf, b->plain_dx, 1);
+    float *px = ex->bn_sync_buf, *pdx = ex->bn_sync_buf + ex->bn_sync_bytes / sizeof(float);
+    rn_exec_transfer(ex, x->md, x->buf, px, 1);
+    rn_exec_transfer(ex, x->md, dxbuf, pdx, 1);
     const float eps = op->a.bn.epsilon;
 #pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < C; c++) {
@@ -150,11 +156,11 @@ static void sync_backward(rn_exec *ex, const rn_op *op, bn_impl *b, dnnl_memory_
         for (int64_t n = 0; n < N; n++)
             for (int64_t i = 0; i < HW; i++) {
                 int64_t j = (n * C + c) * HW + i;
-                double xhat = (b->plain_x[j] - mean) * inv;
-                b->plain_dx[j] = (float)(b->plain_dx[j] - k * (sdy + xhat * sdyx));
+                double xhat = (px[j] - mean) * inv;
+                pdx[j] = (float)(pdx[j] - k * (sdy + xhat * sdyx));
             }
     }
-    rn_exec_transfer(ex, x->md, dxbuf, b->plain_dx, 0);
+    rn_exec_transfer(ex, x->md, dxbuf, pdx, 0);
 }
 
 static void bn_forward(rn_exec *ex, int k) {
@@ -214,8 +220,6 @@ static void bn_release(rn_exec *ex, int k) {
     free(b->batch_mean);
     free(b->batch_var);
     free(b->dummy);
-    rn_free_aligned(b->plain_x);
-    rn_free_aligned(b->plain_dx);
     free(b->sums);
 }
 

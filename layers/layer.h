@@ -59,6 +59,8 @@ struct rn_exec {
     int *w_end;                         // per op: ex->n_weights after its compile (its transfers end there)
     void (*grad_hook)(void *ctx, int op);  // rn_exec_set_grad_hook
     void *grad_hook_ctx;
+    float *bn_sync_buf;                 // SyncBatchNorm: plain copies of one BN's X and dX, shared by all
+    size_t bn_sync_bytes;               // of them (ops run one at a time): bytes of each half
 };
 
 // Records which implementation oneDNN chose for one of op k's primitives (see rn_exec_impls).

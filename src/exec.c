@@ -331,6 +331,7 @@ void rn_exec_destroy(rn_exec *ex) {
     free(ex->t_fwd);
     free(ex->t_bwd);
     free(ex->w_end);
+    rn_free_aligned(ex->bn_sync_buf);
     for (int k = 0; ex->impl_names && k < ex->g->n_ops; k++)
         for (int i = 0; i < RN_MAX_PRIMS; i++) free(ex->impl_names[k][i]);
     free(ex->impl_names);

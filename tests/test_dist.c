@@ -21,6 +21,7 @@
 #include "src/train.h"
 #include "tests/check.h"
 #include "tests/test_data_util.h"
+#include "tests/test_run_util.h"
 
 static char dir[256], cfg_path[512];
 
@@ -59,14 +60,7 @@ static int one(const char *run, const char *resume, const char *const *sets, int
     return rc;
 }
 
-static rn_ckpt *ckpt(const char *run) {
-    char p[600];
-    snprintf(p, sizeof p, "%s/%s/last.ckpt", dir, run);
-    rn_ckpt *c = NULL;
-    rn_err e;
-    CHECK(rn_ckpt_read(p, &c, &e) == 0, "%s: %s", p, e.msg);
-    return c;
-}
+static rn_ckpt *ckpt(const char *run) { return run_last_ckpt(dir, run); }
 
 static long long meta_ll(const rn_ckpt *c, const char *key) {
     const char *v = c ? rn_ckpt_meta(c, key) : NULL;
@@ -331,10 +325,7 @@ static void test_error(void) {
 int main(void) {
     tmp_dir(dir, sizeof dir, "dist");
     make_band_dataset(dir, 24, 8, 9, 95, 3);
-    snprintf(cfg_path, sizeof cfg_path, "%s/tiny.ini", dir);
-    FILE *f = fopen(cfg_path, "w");
-    fprintf(f, config_text, dir, dir);
-    fclose(f);
+    write_test_config(dir, config_text, cfg_path, sizeof cfg_path);
     test_equivalence();
     test_running_stats_rule();
     test_sync_bn();

@@ -19,12 +19,17 @@
 
 enum { B = 4, S = 16, K = 5, STEPS = 3 };
 
-// Trains STEPS steps of `accum` micro-batches on fixed random data; reducer: 0 none, 1 overlapped,
-// 2 after backward. Returns the graph (caller destroys) and its momentum in *mom (caller frees).
-static rn_graph *train(int accum, int reducer, float **mom, int *buckets) {
+static rn_model_opts tiny_opts(void) {
     rn_model_opts m = rn_model_opts_default();
     m.depth = 0, m.blocks[0] = m.blocks[1] = 1, m.n_stages = 2, m.bottleneck = 0, m.version = 2;
     m.width = 16, m.stem_small = 1, m.num_classes = K, m.input_size = S;
+    return m;
+}
+
+// Trains STEPS steps of `accum` micro-batches on fixed random data; reducer: 0 none, 1 overlapped,
+// 2 after backward. Returns the graph (caller destroys) and its momentum in *mom (caller frees).
+static rn_graph *train(int accum, int reducer, float **mom, int *buckets) {
+    rn_model_opts m = tiny_opts();
     rn_graph *g;
     rn_exec *ex;
     rn_err err;
@@ -76,13 +81,6 @@ static int same(const rn_graph *a, const float *ma, const rn_graph *b, const flo
 }
 
 static void sum_over_one(double *x, int n) { (void)x, (void)n; }
-
-static rn_model_opts tiny_opts(void) {
-    rn_model_opts m = rn_model_opts_default();
-    m.depth = 0, m.blocks[0] = m.blocks[1] = 1, m.n_stages = 2, m.bottleneck = 0, m.version = 2;
-    m.width = 16, m.stem_small = 1, m.num_classes = K, m.input_size = S;
-    return m;
-}
 
 // One forward and backward; gradients and the arena (running statistics) of the graph.
 static rn_graph *fwd_bwd(int sync, int version) {
@@ -150,9 +148,7 @@ int main(void) {
         // And the step did something.
         rn_graph *fresh;
         rn_err err;
-        rn_model_opts m = rn_model_opts_default();
-        m.depth = 0, m.blocks[0] = m.blocks[1] = 1, m.n_stages = 2, m.bottleneck = 0, m.version = 2;
-        m.width = 16, m.stem_small = 1, m.num_classes = K, m.input_size = S;
+        rn_model_opts m = tiny_opts();
         if (rn_resnet_build(&m, &fresh, &err) == 0) {
             rn_graph_init_params(fresh, 7);
             CHECK(memcmp(fresh->arena, g0->arena, g0->arena_size * sizeof(float)) != 0, "the steps changed the weights");

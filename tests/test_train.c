@@ -14,6 +14,7 @@
 #include "src/train_metrics.h"
 #include "tests/check.h"
 #include "tests/test_data_util.h"
+#include "tests/test_run_util.h"
 
 static char dir[256];
 
@@ -308,10 +309,7 @@ static void test_signal(void) {
 int main(void) {
     tmp_dir(dir, sizeof dir, "train");
     make_dataset();
-    snprintf(cfg_path, sizeof cfg_path, "%s/tiny.ini", dir);
-    FILE *f = fopen(cfg_path, "w");
-    fprintf(f, config_text, dir, dir);
-    fclose(f);
+    write_test_config(dir, config_text, cfg_path, sizeof cfg_path);
     test_run_and_outputs();
     test_resume();
     test_nan();
