@@ -45,17 +45,10 @@ static int mpi(int n, const char *run, const char *sets) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-// One process, in this process (no mpirun: rank 0 of 1).
+// One process, in this process (no mpirun: rank 0 of 1); resume relative to DIR.
 static int one(const char *run, const char *resume, const char *const *sets, int n_sets) {
-    const char *over[16];
-    char rd[600];
-    snprintf(rd, sizeof rd, "train.run_dir=%s/%s", dir, run);
-    over[0] = rd;
-    for (int i = 0; i < n_sets; i++) over[1 + i] = sets[i];
-    static rn_config c;
     rn_err err;
-    if (rn_config_load(&c, cfg_path, over, 1 + n_sets, &err)) return -100;
-    int rc = rn_train_run(&c, resume, &err);
+    int rc = train_run(dir, cfg_path, run, resume, sets, n_sets, &err);
     if (rc == RN_TRAIN_FAILED) fprintf(stderr, "%s: %s\n", run, err.msg);
     return rc;
 }
@@ -203,9 +196,8 @@ static void test_resume(void) {
     expect_same("full", "cut");
 
     // Another rank count: the same global position, the step count in the new run's steps.
-    snprintf(r, sizeof r, "%s/m2/last.ckpt", dir);  // 2 ranks after 4 steps: 8 global batches of 12
-    const char *s1[] = {"train.stop_after_steps=10"};
-    CHECK(one("to1", r, s1, 1) == RN_TRAIN_STOPPED, "2-rank checkpoint resumed by 1 process");
+    const char *s1[] = {"train.stop_after_steps=10"};  // m2: 2 ranks after 4 steps, 8 global batches of 12
+    CHECK(one("to1", "m2/last.ckpt", s1, 1) == RN_TRAIN_STOPPED, "2-rank checkpoint resumed by 1 process");
     rn_ckpt *c = ckpt("to1");
     CHECK(meta_ll(c, "state.batch") == 10 && meta_ll(c, "state.epoch") == 0, "1 process went on from batch 8: batch %lld",
           meta_ll(c, "state.batch"));
