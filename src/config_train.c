@@ -38,7 +38,7 @@ static const rn_key train_keys[] = {
     RN_K_PATH("run_dir", T, run_dir, "where checkpoints, metrics and the plot go; empty: `runs/<config file name without .ini>`"),
     RN_K_DOUBLE("label_smoothing", T, label_smoothing, 0, 1, "s: targets (1 − s)·onehot + s/K"),
     RN_K_INT("accum_steps", T, accum_steps, 1, 65536,
-             "batches whose gradients are averaged into one optimiser step (effective batch = `batch_size` × `accum_steps`)"),
+             "batches whose gradients are averaged into one optimiser step (global batch = ranks × `batch_size` × `accum_steps`)"),
     RN_K_INT("eval_batch_size", T, eval_batch_size, 0, 1 << 20, "batch of the evaluation executor; 0: `[data] batch_size`"),
     RN_K_PATH("init", T, init, "start from this checkpoint or ONNX file (fine-tuning); empty: fresh initialisation"),
     RN_K_BOOL("freeze_stem", T, freeze_stem, "the stem's parameters get no updates"),
