@@ -1,5 +1,10 @@
 // resnet-bench CONFIG [--batch N] [--iters K] [--warmup W] [--mode train|infer] [--profile] [--winograd]
-//              [--set s.k=v]
+//              [--threads T] [--no-overlap] [--set s.k=v]
+//
+// Under mpirun (train mode) every rank runs the step with the gradient all-reduce of resnet-train
+// (src/dist.h) and rank 0 prints the global img/s (ranks x batch per step) and the time per step
+// spent waiting for the all-reduce after backward (allreduce_wait_ms; --no-overlap starts it only
+// after backward, which shows its whole cost).
 //
 // Throughput of a full training step (forward, loss, backward, SGD-momentum update) or of inference
 // on random data, in images per second, plus peak RSS. --profile adds where the time goes, per op
@@ -7,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <omp.h>
 #include <sys/resource.h>
 
-#include "layers/softmax_xent.h"
 #include "optim/sgd.h"
+#include "optim/step.h"
 #include "src/cli.h"
 #include "src/config.h"
+#include "src/dist.h"
 #include "src/exec.h"
 #include "src/exec_mem.h"
 #include "src/rng.h"
@@ -20,7 +27,7 @@
 static const rn_cli cli = {
     "resnet-bench",
     "usage: resnet-bench CONFIG [--batch N] [--iters K] [--warmup W] [--mode train|infer] [--profile] [--winograd]\n"
-    "                    [--set section.key=value ...]\n",
+    "                    [--threads T] [--no-overlap] [--set section.key=value ...]\n",
     "Images per second of a full training step (forward, loss, backward, SGD update) or of inference\n"
     "on random data for CONFIG's network, and the peak RSS.\n\n"
     "  --batch N                batch size (default 32)\n"
@@ -29,28 +36,45 @@ static const rn_cli cli = {
     "  --mode train|infer       what to time (default train)\n"
     "  --profile                also print where the time goes, per op type\n"
     "  --winograd               let oneDNN pick Winograd convolutions where it has them\n"
+    "  --threads T              OpenMP threads (default: OpenMP's)\n"
+    "  --no-overlap             under mpirun: all-reduce only after backward\n"
     "  --set section.key=value  override one key of the config (repeatable)\n"
     "  --help, --version        this text; the version, oneDNN's and its CPU ISA\n\n"
     "Example:\n"
     "  resnet-bench configs/resnet50v1.ini --batch 16 --iters 3\n",
 };
 
+static int bench(int argc, char **argv);
+
 int main(int argc, char **argv) {
+    rn_err err;
+    if (rn_dist_init(&argc, &argv, &err)) {
+        rn_dist_abort("resnet-bench", err.msg);
+        return 1;
+    }
+    int rc = bench(argc, argv);
+    rn_dist_finalize();
+    return rc;
+}
+
+static int bench(int argc, char **argv) {
     // Static, so that it stays reachable (not a leak) whichever way main returns.
     static const char **overrides;
     overrides = rn_calloc((size_t)argc, sizeof *overrides);
     const char *path = NULL;
-    int n_over = 0, batch = 32, iters = 5, warmup = 1, train = 1, profile = 0, winograd = 0;
+    int n_over = 0, batch = 32, iters = 5, warmup = 1, train = 1, profile = 0, winograd = 0, threads = 0, overlap = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (rn_cli_info(&cli, a)) return 0;
         int takes = !strcmp(a, "--batch") || !strcmp(a, "--iters") || !strcmp(a, "--warmup") || !strcmp(a, "--mode") ||
-                    !strcmp(a, "--set");
+                    !strcmp(a, "--set") || !strcmp(a, "--threads");
         if (takes && !(v = rn_cli_value(&cli, argc, argv, &i))) return 2;
         if (!strcmp(a, "--batch")) {
             if (rn_cli_int(&cli, a, v, 1, 1 << 20, &batch)) return 2;
         } else if (!strcmp(a, "--iters")) {
             if (rn_cli_int(&cli, a, v, 1, 1 << 30, &iters)) return 2;
+        } else if (!strcmp(a, "--threads")) {
+            if (rn_cli_int(&cli, a, v, 1, 4096, &threads)) return 2;
         } else if (!strcmp(a, "--warmup")) {
             if (rn_cli_int(&cli, a, v, 0, 1 << 30, &warmup)) return 2;
         } else if (!strcmp(a, "--mode")) {
@@ -59,6 +83,7 @@ int main(int argc, char **argv) {
         } else if (!strcmp(a, "--set")) overrides[n_over++] = v;
         else if (!strcmp(a, "--profile")) profile = 1;
         else if (!strcmp(a, "--winograd")) winograd = 1;
+        else if (!strcmp(a, "--no-overlap")) overlap = 0;
         else if (a[0] == '-') return rn_cli_fail(&cli, "unknown option '%s'", a);
         else if (path) return rn_cli_fail(&cli, "one CONFIG only, got '%s' and '%s'", path, a);
         else path = a;
@@ -72,6 +97,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "resnet-bench: %s\n", err.msg);
         return 2;
     }
+    if (threads > 0) omp_set_num_threads(threads);
     rn_graph_init_params(g, 1);
     int S = cfg.model.input_size;
     rn_exec_opts eo = rn_exec_opts_default(train);
@@ -100,18 +126,20 @@ int main(int argc, char **argv) {
     rn_rng_seed(&r, 5);
     for (size_t i = 0; i < n_in; i++) x[i] = (float)rn_rng_normal(&r);
     for (int i = 0; i < batch; i++) labels[i] = (int32_t)rn_rng_below(&r, (uint32_t)K);
-    double t0 = 0, loss = 0;
+    rn_step step = {.g = g, .ex = ex, .sgd = sgd, .B = batch, .K = (int)K, .accum = 1, .scores = scores, .dscores = dscores};
+    const int world = rn_dist_size();
+    rn_dist_reducer *red = train && world > 1 ? rn_dist_reducer_create(g, cfg.train.bucket_mb, overlap) : NULL;
+    if (red) step.reducer = rn_dist_reducer_hook(red);
+    double t0 = 0, loss = 0, wait0 = 0;
     for (int it = 0; it < warmup + iters; it++) {
         if (it == warmup) {
             t0 = rn_now();
+            wait0 = red ? rn_dist_reducer_wait_seconds(red) : 0;
             rn_exec_profile_reset(ex);
         }
-        int bad = rn_exec_set_input(ex, x, &err) || rn_exec_forward(ex, &err) || rn_exec_get_output(ex, scores, &err);
-        if (!bad && train) {
-            loss = rn_softmax_xent(scores, labels, batch, K, 0.0, dscores);
-            bad = rn_exec_backward(ex, dscores, &err);
-            if (!bad) rn_sgd_step(sgd, g, g->grad_arena, 1.0f, 0.01);
-        }
+        int bad = train ? rn_step_input(&step, x, &err) || rn_step_batch(&step, labels, 1, &loss, NULL, &err)
+                        : rn_exec_set_input(ex, x, &err) || rn_exec_forward(ex, &err) || rn_exec_get_output(ex, scores, &err);
+        if (!bad && train) rn_step_update(&step, 0.01);
         if (bad) {
             fprintf(stderr, "resnet-bench: %s\n", err.msg);
             return 1;
@@ -120,11 +148,20 @@ int main(int argc, char **argv) {
     double sec = rn_now() - t0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("mode=%s batch=%d iters=%d img_per_s=%.3f sec_per_iter=%.3f peak_rss_mb=%.0f act_mb=%.0f est_mb=%.0f "
+    if (red) {
+        if (rn_dist_rank() == 0)
+            printf("ranks=%d global_img_per_s=%.3f per_rank_img_per_s=%.3f allreduce_wait_ms=%.2f buckets=%d overlap=%s\n", world,
+                   (double)world * batch * iters / sec, (double)batch * iters / sec,
+                   1e3 * (rn_dist_reducer_wait_seconds(red) - wait0) / iters, rn_dist_reducer_buckets(red),
+                   overlap ? "yes" : "no");
+        rn_dist_reducer_destroy(red);
+    }
+    if (rn_dist_rank() == 0)
+        printf("mode=%s batch=%d iters=%d img_per_s=%.3f sec_per_iter=%.3f peak_rss_mb=%.0f act_mb=%.0f est_mb=%.0f "
            "loss=%.4f\n",
            train ? "train" : "infer", batch, iters, (double)batch * iters / sec, sec / iters, ru.ru_maxrss / 1024.0,
            rn_exec_act_bytes(ex) / 1048576.0, rn_mem_total(&plan, batch, 1) / 1048576.0, loss);
-    if (profile) {
+    if (profile && rn_dist_rank() == 0) {
         double fwd[RN_OP_COUNT] = {0}, bwd[RN_OP_COUNT] = {0}, tot = 0;
         for (int k = 0; k < g->n_ops; k++) {
             double f, b;

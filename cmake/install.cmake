@@ -6,7 +6,7 @@
 # libresnet is the objects of the rn_* libraries as they are built: a source file added to any of
 # them lands in libresnet with no change here. The programs and tests keep linking the static
 # rn_* libraries, so they run from the build tree and the prefix without a library path.
-set(RN_LIB_PARTS rn_base rn_core rn_model rn_data rn_eval rn_optim rn_onnx rn_export rn_train)
+set(RN_LIB_PARTS rn_base rn_core rn_model rn_data rn_eval rn_optim rn_onnx rn_export rn_dist rn_train)
 add_library(resnet SHARED)
 foreach(part ${RN_LIB_PARTS})
   target_sources(resnet PRIVATE $<TARGET_OBJECTS:${part}>)
@@ -17,6 +17,9 @@ find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
 target_link_libraries(resnet PRIVATE DNNL::dnnl OpenMP::OpenMP_C PkgConfig::TURBOJPEG
                       PkgConfig::SPNG PkgConfig::PROTOBUFC ZLIB::ZLIB Threads::Threads ${MATH_LIB} ${CMAKE_DL_LIBS})
+if(MPI_C_FOUND)
+  target_link_libraries(resnet PRIVATE MPI::MPI_C)  # rn_dist (src/dist.h)
+endif()
 target_link_options(resnet PRIVATE -Wl,--no-undefined)  # a part missing from RN_LIB_PARTS fails here
 set_target_properties(resnet PROPERTIES
   VERSION ${PROJECT_VERSION}              # libresnet.so.0.2.0
@@ -54,7 +57,7 @@ set(RN_PUBLIC_HEADERS
   layers/softmax_xent.h layers/eval_counts.h
   data/opts.h data/image.h data/jpeg.h data/png.h data/transform.h data/dataset.h data/loader.h data/evaluate.h
   data/imagefiles.h
-  optim/sgd.h optim/schedule.h optim/checkpoint.h optim/finetune.h
+  optim/sgd.h optim/step.h optim/schedule.h optim/checkpoint.h optim/finetune.h
   export/onnx.h export/model_io.h export/classes.h)
 foreach(h ${RN_PUBLIC_HEADERS})
   get_filename_component(dir ${h} DIRECTORY)

@@ -400,6 +400,25 @@ int rn_view_init(rn_dataset_view *v, const rn_dataset *ds, int rank, int world, 
     v->rank = rank;
     v->world = world;
     v->per_rank = (ds->n + (size_t)world - 1) / (size_t)world;
+    v->block = 0;
+    return 0;
+}
+
+int rn_view_init_batches(rn_dataset_view *v, const rn_dataset *ds, int rank, int world, int batch, rn_err *err) {
+    if (rn_view_init(v, ds, rank, world, err)) return -1;
+    size_t round = (size_t)batch * (size_t)world;
+    if (batch < 1 || ds->n < round)
+        return rn_fail(err, "%s: %zu samples is less than one batch of %d on each of %d ranks", ds->root, ds->n, batch, world);
+    v->per_rank = ds->n / round * (size_t)batch;
+    v->block = (size_t)batch;
+    return 0;
+}
+
+int rn_view_init_shard(rn_dataset_view *v, const rn_dataset *ds, int rank, int world, rn_err *err) {
+    if (rn_view_init(v, ds, rank, world, err)) return -1;
+    if (ds->n < (size_t)world)
+        return rn_fail(err, "%s: %zu samples for %d ranks: every rank needs one", ds->root, ds->n, world);
+    v->per_rank = (ds->n - (size_t)rank + (size_t)world - 1) / (size_t)world;
     return 0;
 }
 
@@ -412,7 +431,8 @@ void rn_view_epoch(const rn_dataset_view *v, uint64_t seed, int64_t epoch, int s
         rn_epoch_permutation(n, seed, epoch, perm);
     }
     for (size_t k = 0; k < v->per_rank; k++) {
-        size_t g = (k * (size_t)v->world + (size_t)v->rank) % n;  // wrap-around padding
+        size_t g = v->block ? ((k / v->block) * (size_t)v->world + (size_t)v->rank) * v->block + k % v->block
+                            : (k * (size_t)v->world + (size_t)v->rank) % n;  // wrap-around padding
         out[k] = perm ? perm[g] : g;
     }
     free(perm);

@@ -84,9 +84,20 @@ typedef struct rn_dataset_view {
     const rn_dataset *ds;  // borrowed; must outlive the view
     int rank, world;
     size_t per_rank;
+    size_t block;          // 0: sample r + k world as above; B: whole batches (rn_view_init_batches)
 } rn_dataset_view;
 
 int rn_view_init(rn_dataset_view *v, const rn_dataset *ds, int rank, int world, rn_err *err);
+
+// Training on several ranks (src/dist.h): the epoch order cut into batches of B consecutive
+// positions, rank r takes batches r, r + world, r + 2 world, ... Only whole rounds of world
+// batches are used (per_rank = floor(n / (B world)) B), so every rank has the same number of full
+// batches and 1 rank with accumulation over world batches sees exactly the same batches per step.
+int rn_view_init_batches(rn_dataset_view *v, const rn_dataset *ds, int rank, int world, int batch, rn_err *err);
+
+// Evaluation on several ranks: positions r, r + world, ... < n, no padding, so the shards are
+// disjoint and their counts add up to those of one process.
+int rn_view_init_shard(rn_dataset_view *v, const rn_dataset *ds, int rank, int world, rn_err *err);
 
 // Fills out[0 .. v->per_rank) with the dataset indices this rank visits in `epoch`, in order.
 void rn_view_epoch(const rn_dataset_view *v, uint64_t seed, int64_t epoch, int shuffle,

@@ -5,6 +5,19 @@
 // running statistics follow the ONNX/zoo convention  running = running * momentum + batch * (1 - momentum)
 // with momentum 0.9. Inference uses the running statistics. When the executor fuses the Relu that
 // follows, Y is relu(BN(X)) and a workspace remembers where it clipped.
+//
+// SyncBatchNorm (opts.bn_sync, training across processes): the primitive runs with "global
+// statistics" that we compute — per channel the count and sum of X (in double, from a plain copy),
+// summed over the processes, then the squared deviations from that mean, summed too — so every
+// process normalises with the global batch's mean and biased variance. Its backward then yields dX = scale/sigma * dY' (statistics taken as
+// constants) and the two sums  sum dY'  and  sum dY' xhat  (dY' after the fused Relu's mask) as
+// d(shift), d(scale); with those sums summed over the processes the exact gradient is
+//     dX = scale/sigma * (dY' - (sum dY' + xhat * sum dY' xhat) / M)      (M: global count)
+// so we subtract the second term. d(scale), d(shift) themselves stay local: the data-parallel
+// gradient average sums them over processes like every other gradient. The plain-C twin of this
+// path is the one-process BN on the whole global batch (tests/test_dist.c compares with it). The
+// plain copies take two buffers of the largest BN input, shared by the executor's BN ops (not in
+// src/exec_mem.c's estimate).
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +32,8 @@ typedef struct bn_impl {
     dnnl_memory_t ws;         // fused Relu mask (training)
     float *batch_mean, *batch_var, *dummy;  // dummy: d(scale), d(shift) of a frozen BN
     int bwd_shift;  // the backward takes the shift too (oneDNN 2.x; see rn_dnn_bnorm_bwd_takes_shift)
+    double *sums;               // SyncBatchNorm: (2C + 1) per-channel sums to reduce
+    double count;               // SyncBatchNorm: samples per channel over every process (M)
 } bn_impl;
 
 // Per-channel arrays of its own: the batch statistics (training), and d(scale), d(shift) of a frozen BN.
@@ -28,6 +43,21 @@ static int bn_arrays(const rn_op *op, bn_impl *b, int batch_stats, int frozen_gr
         return rn_exec_alloc_fail(err, op, "its batch statistics", 2 * bytes);
     if (frozen_grads && !(b->dummy = rn_try_malloc(2 * bytes)))
         return rn_exec_alloc_fail(err, op, "the gradients of its frozen scale and shift", 2 * bytes);
+    return 0;
+}
+
+// SyncBatchNorm: the executor's two plain buffers (grown to the largest BN input) and the sums.
+static int bn_sync_arrays(rn_exec *ex, const rn_op *op, bn_impl *b, rn_cmd x_md, int64_t C, rn_err *err) {
+    size_t n = rn_md_bytes(x_md);  // at least N*C*H*W floats (padded layouts are larger)
+    if (n > ex->bn_sync_bytes) {
+        rn_free_aligned(ex->bn_sync_buf);
+        ex->bn_sync_bytes = 0;
+        if (!(ex->bn_sync_buf = rn_try_malloc_aligned(2 * n)))
+            return rn_exec_alloc_fail(err, op, "the SyncBatchNorm plain copies", 2 * n);
+        ex->bn_sync_bytes = n;
+    }
+    size_t sums = (2 * (size_t)C + 1) * sizeof(double);
+    if (!(b->sums = rn_try_malloc(sums))) return rn_exec_alloc_fail(err, op, "its SyncBatchNorm sums", sums);
     return 0;
 }
 
@@ -63,7 +93,8 @@ static int bn_compile(rn_exec *ex, int k, rn_err *err) {
     rn_act *x = rn_act_of(ex, op->in[0]);
     int training = ex->opts.training;
     int batch_stats = training && !ex->opts.bn_frozen;  // frozen: fine-tuning keeps the running statistics
-    unsigned flags = (batch_stats ? 0 : dnnl_use_global_stats) | (ex->fuse_relu[k] ? dnnl_fuse_norm_relu : 0);
+    int sync = batch_stats && ex->opts.bn_sync;        // the statistics are ours (see the top)
+    unsigned flags = (batch_stats && !sync ? 0 : dnnl_use_global_stats) | (ex->fuse_relu[k] ? dnnl_fuse_norm_relu : 0);
 
     rn_pd fwd, bwd = NULL;
     dnnl_status_t st = rn_dnn_bnorm_fwd(&fwd, ex->eng, training, x->md, op->a.bn.epsilon, flags);
@@ -79,6 +110,7 @@ static int bn_compile(rn_exec *ex, int k, rn_err *err) {
     }
     int64_t C = x->dims[1];
     if (!rc) rc = bn_arrays(op, b, batch_stats, b->bwd && (!scale->trainable || !shift->trainable), C, err);
+    if (!rc && sync) rc = bn_sync_arrays(ex, op, b, x->md, C, err);
     rn_md c_md = rc ? NULL : rn_md_create(1, &C, dnnl_x);
     if (!rc && !c_md) rc = rn_exec_alloc_fail(err, op, "a channel descriptor", 0);
     if (!rc) rc = bn_memories(ex, op, b, c_md, fwd, err);
@@ -88,9 +120,80 @@ static int bn_compile(rn_exec *ex, int k, rn_err *err) {
     return rc;
 }
 
+// A copy between an activation and a plain buffer in a step; a failure (oneDNN out of memory for the
+// reorder) is kept like a failed primitive's, so the pass stops and names this node.
+static void sync_copy(rn_exec *ex, rn_cmd md, void *act_buf, float *plain, int to_plain) {
+    rn_err e;
+    if (ex->run_st == dnnl_success && rn_exec_transfer(ex, md, act_buf, plain, to_plain, "a SyncBatchNorm copy", &e))
+        ex->run_st = dnnl_out_of_memory;
+}
+
+// Per channel (N, C, HW) of a plain buffer: sums[c] = sum of (x - mean[c])^k (k = 1: mean NULL).
+static void channel_sums(const float *x, int64_t N, int64_t C, int64_t HW, const float *mean, double *sums) {
+#pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+        double s = 0, m = mean ? mean[c] : 0;
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < HW; i++) {
+                double v = x[(n * C + c) * HW + i] - m;
+                s += mean ? v * v : v;
+            }
+        sums[c] = s;
+    }
+}
+
+// The global batch statistics into b->batch_mean / batch_var (biased variance, as oneDNN's), in two
+// passes (mean, then squared deviations) so that no cancellation creeps in.
+static void sync_stats(rn_exec *ex, const rn_op *op, bn_impl *b) {
+    rn_act *x = rn_act_of(ex, op->in[0]);
+    int64_t N = x->dims[0], C = x->dims[1], HW = x->dims[2] * x->dims[3];
+    float *px = ex->bn_sync_buf;
+    dnnl_stream_wait(ex->stream);
+    sync_copy(ex, x->md, x->buf, px, 1);
+    channel_sums(px, N, C, HW, NULL, b->sums);
+    b->sums[C] = (double)(N * HW);
+    ex->opts.bn_sync(b->sums, (int)C + 1);
+    b->count = b->sums[C];
+    for (int64_t c = 0; c < C; c++) b->batch_mean[c] = (float)(b->sums[c] / b->count);
+    channel_sums(px, N, C, HW, b->batch_mean, b->sums);
+    ex->opts.bn_sync(b->sums, (int)C);
+    for (int64_t c = 0; c < C; c++) b->batch_var[c] = (float)(b->sums[c] / b->count);
+}
+
+// dX -= scale/sigma * (sum dY' + xhat * sum dY' xhat) / M, with both sums over every process.
+static void sync_backward(rn_exec *ex, const rn_op *op, bn_impl *b, dnnl_memory_t dx) {
+    rn_act *x = rn_act_of(ex, op->in[0]);
+    const rn_tensor *scale = &ex->g->tensors[op->in[1]];
+    int64_t N = x->dims[0], C = x->dims[1], HW = x->dims[2] * x->dims[3];
+    void *dscale = NULL, *dshift = NULL, *dxbuf = NULL;
+    dnnl_stream_wait(ex->stream);
+    dnnl_memory_get_data_handle(b->dscale, &dscale);
+    dnnl_memory_get_data_handle(b->dshift, &dshift);
+    dnnl_memory_get_data_handle(dx, &dxbuf);
+    for (int64_t c = 0; c < C; c++) b->sums[c] = ((float *)dshift)[c], b->sums[C + c] = ((float *)dscale)[c];
+    ex->opts.bn_sync(b->sums, (int)(2 * C));
+    float *px = ex->bn_sync_buf, *pdx = ex->bn_sync_buf + ex->bn_sync_bytes / sizeof(float);
+    sync_copy(ex, x->md, x->buf, px, 1);
+    sync_copy(ex, x->md, dxbuf, pdx, 1);
+    const float eps = op->a.bn.epsilon;
+#pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; c++) {
+        double inv = 1.0 / sqrt((double)b->batch_var[c] + eps), mean = b->batch_mean[c];
+        double k = scale->data[c] * inv / b->count, sdy = b->sums[c], sdyx = b->sums[C + c];
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < HW; i++) {
+                int64_t j = (n * C + c) * HW + i;
+                double xhat = (px[j] - mean) * inv;
+                pdx[j] = (float)(pdx[j] - k * (sdy + xhat * sdyx));
+            }
+    }
+    sync_copy(ex, x->md, dxbuf, pdx, 0);
+}
+
 static void bn_forward(rn_exec *ex, int k) {
     const rn_op *op = &ex->g->ops[k];
     bn_impl *b = ex->impl[k];
+    if (b->sums) sync_stats(ex, op, b);
     dnnl_exec_arg_t args[8] = {{DNNL_ARG_SRC, rn_act_of(ex, op->in[0])->mem},
                                {DNNL_ARG_DST, ex->act[op->out].mem},
                                {DNNL_ARG_SCALE, b->scale},
@@ -129,6 +232,7 @@ static void bn_backward(rn_exec *ex, int k) {
     if (b->ws) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_WORKSPACE, b->ws};
     if (b->bwd_shift) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SHIFT, b->shift};
     rn_exec_run(ex, b->bwd, n, args);
+    if (b->sums && x->needs_grad) sync_backward(ex, op, b, dx);
     if (x->needs_grad) rn_exec_grad_end(ex, op->in[0], dx);
 }
 
@@ -142,6 +246,7 @@ static void bn_release(rn_exec *ex, int k) {
     free(b->batch_mean);
     free(b->batch_var);
     free(b->dummy);
+    free(b->sums);
 }
 
 // ---- reference ----------------------------------------------------------------------------------

@@ -61,6 +61,11 @@ struct rn_exec {
     int w_n[3];
     dnnl_status_t run_st;               // the first failed execution of this step (rn_exec_run), or success
     int run_op;                         // the op then running, -1 outside ops
+    int *w_end;                         // per op: ex->n_weights after its compile (its transfers end there)
+    void (*grad_hook)(void *ctx, int op);  // rn_exec_set_grad_hook
+    void *grad_hook_ctx;
+    float *bn_sync_buf;                 // SyncBatchNorm: plain copies of one BN's X and dX, shared by all
+    size_t bn_sync_bytes;               // of them (ops run one at a time): bytes of each half
 };
 
 // Allocation and oneDNN failures while compiling are errors naming the node (op; NULL: none) and the
@@ -81,6 +86,11 @@ void rn_exec_alias_output(rn_exec *ex, const rn_op *op, int onto);
 // Nothing is allocated while a step runs: every memory object exists from rn_exec_create on.
 dnnl_memory_t rn_exec_grad_begin(rn_exec *ex, int t);
 void rn_exec_grad_end(rn_exec *ex, int t, dnnl_memory_t m);
+
+// Copies between a plain (NCHW) buffer and an activation buffer in layout md (to_plain: md -> plain);
+// -1 with err naming `what` when oneDNN cannot make the reorder.
+int rn_exec_transfer(rn_exec *ex, rn_cmd md, void *act_buf, float *plain, int to_plain, const char *what,
+                     rn_err *err);
 
 // Runs a primitive on the executor's stream. A failure (oneDNN out of memory for a buffer it takes
 // at execution time) is kept: later primitives of the step are skipped and rn_exec_forward /
@@ -111,6 +121,8 @@ dnnl_memory_t rn_weights_mem(const rn_weights *w);
 // step allocates nothing.
 int rn_exec_weights_prepare(rn_exec *ex, rn_err *err);
 void rn_exec_weights_run(rn_exec *ex, rn_weights_phase phase);  // every transfer of a phase, one parallel region
+// The transfers of a phase among weights [from, to) (those of one op: see w_end).
+void rn_exec_weights_run_range(rn_exec *ex, rn_weights_phase phase, int from, int to);
 void rn_exec_weights_release(rn_exec *ex);
 
 // The primitives of an op with weights and a bias (Conv, Gemm): forward, backward-data (when its

@@ -4,6 +4,14 @@
 // apart for BatchNormalization scale/shift ("norm") and for biases, as torchvision's
 // --norm-weight-decay / --bias-weight-decay (0 exempts them).
 //
+// LARS (type = RN_OPT_LARS; You, Gitman, Ginsburg 2017, "Large Batch Training of Convolutional
+// Networks", arXiv:1708.03888, Algorithm 1; used for ImageNet in minutes, You et al. 2018): per
+// tensor a local learning rate from the trust coefficient eta,
+//     local = eta * |w| / (|g| + wd * |w|)   (1 when |w| or |g| is 0),
+//     v = m * v + lr * local * (g + wd * w);   w -= v
+// BatchNormalization scale/shift and Conv/Gemm biases are excluded from both the adaptation and
+// the decay (local = 1, wd = 0), as the large-batch recipes do. Nesterov does not apply.
+//
 // Ownership: rn_sgd_create allocates the momentum buffers (one float per arena float, at the
 // arena's offsets, so a checkpoint stores them by tensor name); rn_sgd_destroy frees them.
 #ifndef RN_OPTIM_SGD_H
@@ -11,7 +19,11 @@
 
 #include "src/graph.h"
 
+enum { RN_OPT_SGD = 0, RN_OPT_LARS = 1 };
+
 typedef struct rn_sgd_opts {
+    int type;                  // RN_OPT_SGD or RN_OPT_LARS
+    double trust;              // LARS trust coefficient eta (0.001 in the paper)
     double lr;                 // peak learning rate, for lr_base_batch samples per step when that is set
     int lr_base_batch;         // 0: lr as given; N: lr * (samples per optimiser step) / N (linear scaling)
     double momentum;           // 0.9
@@ -23,7 +35,7 @@ typedef struct rn_sgd_opts {
 
 // Inline so that the config reader (rn_model) needs no link to optim/.
 static inline rn_sgd_opts rn_sgd_opts_default(void) {
-    rn_sgd_opts o = {.lr = 0.1, .lr_base_batch = 0, .momentum = 0.9, .nesterov = 0, .weight_decay = 1e-4,
+    rn_sgd_opts o = {.type = RN_OPT_SGD, .trust = 0.001, .lr = 0.1, .lr_base_batch = 0, .momentum = 0.9, .nesterov = 0, .weight_decay = 1e-4,
                      .norm_weight_decay = -1, .bias_weight_decay = -1};
     return o;
 }
@@ -33,6 +45,7 @@ typedef struct rn_sgd {
     const rn_graph *g;   // borrowed: the graph whose parameters this optimiser updates
     float *momentum;     // (g->arena_size) momentum buffer v at the arena's offsets; trainable PARAMs only
     float *decay;        // (g->n_tensors) weight decay of each tensor (0 for non-parameters)
+    unsigned char *norm_or_bias;  // (g->n_tensors) 1: BatchNormalization scale/shift or a bias (LARS exempts them)
 } rn_sgd;
 
 rn_sgd *rn_sgd_create(const rn_graph *g, const rn_sgd_opts *o);

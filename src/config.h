@@ -29,6 +29,8 @@ typedef struct rn_train_opts {
     int stop_after_steps;    // 0; N: save and stop after global optimiser step N (time-boxed jobs, tests)
     int log_every;           // 100: steps between plain progress lines when stderr is not a terminal
     int progress;            // 0 auto (self-updating line on a terminal), 1 plain lines, 2 off
+    double bucket_mb;        // 25: gradient all-reduce bucket under mpirun (PyTorch DDP's default)
+    int sync_bn;             // 0; 1: BatchNormalization statistics over the global batch (SyncBatchNorm)
 } rn_train_opts;
 
 typedef struct rn_ckpt_opts {

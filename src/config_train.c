@@ -13,6 +13,7 @@ rn_train_opts rn_train_opts_default(void) {
     o.accum_steps = 1;
     o.seed = 1;
     o.log_every = 100;
+    o.bucket_mb = 25;
     return o;
 }
 
@@ -29,6 +30,7 @@ rn_export_opts rn_export_opts_default(void) {
 static const char *const progress_names[] = {"auto", "plain", "off", NULL};
 static const char *const resolution_names[] = {"epoch", "step", NULL};
 static const char *const weights_names[] = {"last", "best", NULL};
+static const char *const optimizer_names[] = {"sgd", "lars", NULL};  // RN_OPT_SGD, RN_OPT_LARS
 
 #define T rn_train_opts
 static const rn_key train_keys[] = {
@@ -36,7 +38,7 @@ static const rn_key train_keys[] = {
     RN_K_PATH("run_dir", T, run_dir, "where checkpoints, metrics and the plot go; empty: `runs/<config file name without .ini>`"),
     RN_K_DOUBLE("label_smoothing", T, label_smoothing, 0, 1, "s: targets (1 − s)·onehot + s/K"),
     RN_K_INT("accum_steps", T, accum_steps, 1, 65536,
-             "batches whose gradients are averaged into one optimiser step (effective batch = `batch_size` × `accum_steps`)"),
+             "batches whose gradients are averaged into one optimiser step (global batch = ranks × `batch_size` × `accum_steps`)"),
     RN_K_INT("eval_batch_size", T, eval_batch_size, 0, 1 << 20, "batch of the evaluation executor; 0: `[data] batch_size`"),
     RN_K_PATH("init", T, init, "start from this checkpoint or ONNX file (fine-tuning); empty: fresh initialisation"),
     RN_K_BOOL("freeze_stem", T, freeze_stem, "the stem's parameters get no updates"),
@@ -49,13 +51,20 @@ static const rn_key train_keys[] = {
     RN_K_INT("log_every", T, log_every, 1, 1000000000, "steps between progress lines when stderr is not a terminal"),
     RN_K_CHOICE("progress", T, progress, progress_names,
                 "`auto` (self-updating line on a terminal, plain lines otherwise), `plain`, `off`"),
+    RN_K_DOUBLE("bucket_mb", T, bucket_mb, 0.001, 1e6,
+                "under mpirun: MB of gradients per all-reduce bucket, each started as soon as backward has finished it"),
+    RN_K_BOOL("sync_bn", T, sync_bn,
+              "SyncBatchNorm: training statistics over all ranks' batches (for small per-rank batches; slower)"),
 };
 #undef T
 
 #define T rn_sgd_opts
 static const rn_key optim_keys[] = {
+    RN_K_CHOICE("type", T, type, optimizer_names,
+                "`sgd` (momentum, as above) or `lars` (layer-wise trust ratio, You et al. 2017; BatchNormalization and biases exempt)"),
+    RN_K_DOUBLE("trust", T, trust, 0, 1, "LARS trust coefficient η: local lr = η‖w‖ / (‖g‖ + wd‖w‖)"),
     RN_K_DOUBLE("lr", T, lr, 0, 1e6, "peak learning rate (for `lr_base_batch` images per step when that is set)"),
-    RN_K_INT("lr_base_batch", T, lr_base_batch, 0, 1 << 30, "N > 0: linear scaling, lr × (`batch_size` × `accum_steps`) / N"),
+    RN_K_INT("lr_base_batch", T, lr_base_batch, 0, 1 << 30, "N > 0: linear scaling, lr × (ranks × `batch_size` × `accum_steps`) / N"),
     RN_K_DOUBLE("momentum", T, momentum, 0, 1, "m"),
     RN_K_BOOL("nesterov", T, nesterov, "Nesterov momentum"),
     RN_K_DOUBLE("weight_decay", T, weight_decay, 0, 1, "wd of every trainable tensor, except as below"),

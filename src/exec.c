@@ -339,11 +339,13 @@ static int create_arrays(rn_exec *ex, rn_err *err) {
     ex->t_fwd = rn_try_calloc(no, sizeof *ex->t_fwd);
     ex->t_bwd = rn_try_calloc(no, sizeof *ex->t_bwd);
     ex->impl_names = rn_try_calloc(no, sizeof *ex->impl_names);
+    ex->w_end = rn_try_calloc(no, sizeof *ex->w_end);
     if (!ex->act || !ex->impl || !ex->skip || !ex->fuse_relu || !ex->fold_bn || !ex->t_fwd || !ex->t_bwd ||
-        !ex->impl_names)
+        !ex->impl_names || !ex->w_end)
         return rn_alloc_fail(err, "the executor's per-op and per-tensor tables",
                              nt * sizeof *ex->act + no * (sizeof *ex->impl + 2 * sizeof(int) + sizeof *ex->fold_bn +
-                                                          2 * sizeof(double) + sizeof *ex->impl_names));
+                                                          2 * sizeof(double) + sizeof *ex->impl_names +
+                                                          sizeof *ex->w_end));
     for (size_t k = 0; k < no; k++) ex->fold_bn[k] = -1;
     return 0;
 }
@@ -371,9 +373,11 @@ static int create(rn_exec *ex, int64_t H, int64_t W, rn_err *err) {
         if (ex->skip[k]) {
             // A Relu fused into the op before it, or a BN folded into its Conv: shares its output.
             rn_exec_alias_output(ex, &g->ops[k], g->ops[k].in[0]);
+            ex->w_end[k] = ex->n_weights;
             continue;
         }
         if (rn_layer_for(g->ops[k].type)->compile(ex, k, err)) return -1;
+        ex->w_end[k] = ex->n_weights;
     }
     ex->scratch = rn_try_calloc_aligned(ex->scratch_bytes);
     if (!ex->scratch) return rn_alloc_fail(err, "the executor's gradient-summation buffer", ex->scratch_bytes);
@@ -410,6 +414,8 @@ void rn_exec_destroy(rn_exec *ex) {
     free(ex->fold_bn);
     free(ex->t_fwd);
     free(ex->t_bwd);
+    free(ex->w_end);
+    rn_free_aligned(ex->bn_sync_buf);
     for (int k = 0; ex->impl_names && k < ex->g->n_ops; k++)
         for (int i = 0; i < RN_MAX_PRIMS; i++) free(ex->impl_names[k][i]);
     free(ex->impl_names);
@@ -457,6 +463,11 @@ static int transfer(rn_exec *ex, rn_cmd md, void *act_buf, float *plain, int to_
     return rc;
 }
 
+int rn_exec_transfer(rn_exec *ex, rn_cmd md, void *act_buf, float *plain, int to_plain, const char *what,
+                     rn_err *err) {
+    return transfer(ex, md, act_buf, plain, to_plain, what, err);
+}
+
 int rn_exec_set_input(rn_exec *ex, const float *nchw, rn_err *err) {
     rn_act *a = &ex->act[ex->g->input];
     return transfer(ex, a->md, a->buf, (float *)nchw, 0, "the input copy", err);
@@ -501,10 +512,21 @@ int rn_exec_backward(rn_exec *ex, const float *dout, rn_err *err) {
         ex->run_op = k;
         rn_layer_for(g->ops[k].type)->backward(ex, k);
         if (ex->opts.profile) ex->t_bwd[k] += rn_now() - t0;
+        if (ex->grad_hook && ex->run_st == dnnl_success) {  // a failed op's gradients are not handed on
+            int from = k > 0 ? ex->w_end[k - 1] : 0;
+            dnnl_stream_wait(ex->stream);
+            rn_exec_weights_run_range(ex, RN_W_GRADIENT, from, ex->w_end[k]);
+            ex->grad_hook(ex->grad_hook_ctx, k);
+        }
     }
     if (run_result(ex, "the backward pass", err)) return -1;
-    rn_exec_weights_run(ex, RN_W_GRADIENT);
+    if (!ex->grad_hook) rn_exec_weights_run(ex, RN_W_GRADIENT);
     return 0;
+}
+
+void rn_exec_set_grad_hook(rn_exec *ex, void (*fn)(void *ctx, int op), void *ctx) {
+    ex->grad_hook = fn;
+    ex->grad_hook_ctx = ctx;
 }
 
 int rn_exec_read_act(rn_exec *ex, int t, float *out, rn_err *err) {

@@ -30,6 +30,11 @@ typedef struct rn_exec_opts {
     int bn_frozen;      // training with BN statistics frozen: running statistics used and kept as they are
     int winograd;       // 3x3 stride-1 convs by Winograd F(4x4, 3x3) where oneDNN offers it: faster,
                         // with float rounding ~10x the direct algorithm's (docs/PERFORMANCE.md)
+    // SyncBatchNorm (training, batch statistics): when set, every BatchNormalization sums its
+    // per-channel statistics (count and sum, then squared deviations) and, in backward, its two per-channel
+    // gradient sums over all processes with it (in place, n doubles; src/dist.h's rn_dist_sum), so
+    // batch statistics are those of the global batch. NULL: each process's own batch.
+    void (*bn_sync)(double *x, int n);
 } rn_exec_opts;
 
 rn_exec_opts rn_exec_opts_default(int training);
@@ -45,6 +50,11 @@ int rn_exec_get_output(rn_exec *ex, float *out, rn_err *err);  // the graph outp
 // Backward from d(loss)/d(output) given plain. Overwrites every trainable parameter's gradient
 // in the graph's grad arena (frozen ones are left untouched).
 int rn_exec_backward(rn_exec *ex, const float *dout, rn_err *err);
+
+// When set, backward calls fn(ctx, op) after each op it runs, that op's weight gradients already
+// copied to the graph's plain grad arena (per op instead of all at the end), so a gradient
+// all-reduce can start on them while backward goes on (src/dist.c). NULL: no calls.
+void rn_exec_set_grad_hook(rn_exec *ex, void (*fn)(void *ctx, int op), void *ctx);
 
 // Tests and tools: an activation copied out in plain layout (in inference, only the input and
 // output survive a forward: buffers are shared by liveness); the gradient of the graph input

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "src/cli.h"
+#include "src/dist.h"
 #include "src/signals.h"
 #include "src/train.h"
 
@@ -33,7 +34,23 @@ static const rn_cli cli = {
     "  resnet-train configs/fashion-mnist-resnet18v2.ini --set train.epochs=1\n",
 };
 
+// Under mpirun a failing rank ends the whole job (MPI_Abort), naming itself; alone, it prints.
+static int fail(const char *msg, int status) {
+    rn_dist_abort("resnet-train", msg);
+    return status;
+}
+
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv) {
+    rn_err err;
+    if (rn_dist_init(&argc, &argv, &err)) return fail(err.msg, 1);
+    int rc = run(argc, argv);  // its failures have ended an MPI job already (fail)
+    rn_dist_finalize();
+    return rc;
+}
+
+static int run(int argc, char **argv) {
     // Static, so that it stays reachable (not a leak) whichever way main returns.
     static const char **overrides;
     overrides = rn_calloc((size_t)argc, sizeof *overrides);
@@ -61,10 +78,8 @@ int main(int argc, char **argv) {
     if (overwrite && resume) return rn_cli_fail(&cli, "--overwrite starts a new run; --resume continues one: not both");
     static rn_config cfg;  // large: keep it off the stack
     rn_err err;
-    if (rn_config_load(&cfg, path, overrides, n_over, &err) || (!print && rn_config_check_train_data(&cfg, &err))) {
-        fprintf(stderr, "resnet-train: %s\n", err.msg);
-        return 2;
-    }
+    if (rn_config_load(&cfg, path, overrides, n_over, &err) || (!print && rn_config_check_train_data(&cfg, &err)))
+        return fail(err.msg, 2);
     cfg.overwrite = overwrite;
     if (print) {
         rn_config_print(&cfg, stdout);
@@ -73,9 +88,6 @@ int main(int argc, char **argv) {
     // First signal: finish the step, save, stop. Second: leave at once (last.ckpt is written atomically).
     rn_stop_signals_install(rn_train_request_stop);
     int rc = rn_train_run(&cfg, resume, &err);
-    if (rc == RN_TRAIN_FAILED) {
-        fprintf(stderr, "resnet-train: %s\n", err.msg);
-        return 1;
-    }
+    if (rc == RN_TRAIN_FAILED) return fail(err.msg, 1);
     return rc == RN_TRAIN_STOPPED && rn_stop_signal() ? 128 + rn_stop_signal() : 0;
 }

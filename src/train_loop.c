@@ -1,9 +1,8 @@
 // train_loop.c — epochs of training steps, evaluation, checkpoints and the final export.
 //
-// A training step: set_input -> forward -> scores -> softmax cross-entropy (label smoothing) ->
-// backward (overwrites the gradients) -> [sum into the accumulation buffer] -> SGD at the scheduled
-// lr -> g->version++ (in rn_sgd_step). Checkpoints are taken only between optimiser steps, so a
-// resumed run has no partial accumulation to restore.
+// A training step is optim/step.h's (forward, loss, backward, accumulation, SGD at the scheduled
+// lr). Checkpoints are taken only between optimiser steps, so a resumed run has no partial
+// accumulation to restore.
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include "data/evaluate.h"
 #include "layers/softmax_xent.h"
 #include "optim/checkpoint.h"
+#include "src/dist.h"
 #include "src/train.h"
 #include "src/train_run.h"
 #include "export/onnx.h"
@@ -29,22 +29,18 @@ int rn_train_stop_requested(void) { return stop_flag != 0; }
 static int evaluate(rn_run *r, double *loss, double *top1, double *top5, rn_err *err) {
     rn_eval_counts c;
     if (rn_eval_counts_init(&c, r->K, 0, err)) return -1;
+    rn_dist_bcast_state(r->g);  // every shard evaluates rank 0's model, the one saved
     rn_eval_io io = {.ex = r->vx, .batch = r->EB, .pad = r->pad, .scores = r->scores, .labels = r->labels,
                      .smoothing = r->c->train.label_smoothing, .stop = rn_train_stop_requested};
     int rc = rn_evaluate(r->val_l, &io, &c, err);
     if (rc < 0) return -1;
-    if (rc == RN_EVAL_STOPPED) return RN_TRAIN_STOPPED;
+    // The shards' counts add up to a one-process evaluation; a stop anywhere stops every rank here.
+    double sums[5] = {c.loss_sum, (double)c.top1, (double)c.top5, (double)c.n, rc == RN_EVAL_STOPPED};
+    rn_dist_sum(sums, 5);
+    c.loss_sum = sums[0], c.top1 = (int64_t)sums[1], c.top5 = (int64_t)sums[2], c.n = (int64_t)sums[3];
+    if (sums[4] > 0) return RN_TRAIN_STOPPED;
     rn_eval_rates(&c, loss, top1, top5);
     return 0;
-}
-
-static void accumulate(float *acc, const float *grad, size_t n, int first) {
-    if (first) {
-        memcpy(acc, grad, n * sizeof(float));
-        return;
-    }
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) acc[i] += grad[i];
 }
 
 // The displayed loss: an exponential mean, bias-corrected as fastai's SmoothenValue.
@@ -56,7 +52,8 @@ static void show(rn_run *r, double sec_per_batch) {
     int E = r->c->train.epochs;
     double left = (double)(r->nb - s->batch) + (double)(E - s->epoch - 1) * (double)r->nb;
     rn_progress_info i = {s->epoch + 1, E, (s->batch + r->c->train.accum_steps - 1) / r->c->train.accum_steps, r->spe,
-                          s->smooth_loss / (1 - pow(SMOOTH, (double)s->smooth_n)), s->lr, sec_per_batch > 0 ? r->B / sec_per_batch : 0,
+                          s->smooth_loss / (1 - pow(SMOOTH, (double)s->smooth_n)), s->lr,
+                          sec_per_batch > 0 ? (double)r->B * r->world / sec_per_batch : 0,
                           left * sec_per_batch + (double)(E - s->epoch) * r->eval_seconds};
     rn_progress_step(&r->prog, &i);
 }
@@ -76,28 +73,29 @@ static int train_epoch(rn_run *r, rn_err *err) {
     for (int64_t k = s->batch; k < r->nb; k++) {
         int rc = rn_loader_next(r->train_l, &b, err);
         if (rc != 1) return rc < 0 ? -1 : rn_fail(err, "data loader ended the epoch early");
-        rc = rn_exec_set_input(r->tx, b->data, err);
+        // The batch goes back to the loader before the compute, so it can refill the slot meanwhile.
+        rc = rn_step_input(&r->step, b->data, err);
         memcpy(r->labels, b->labels, (size_t)r->B * sizeof(int32_t));
         rn_loader_release(r->train_l, b);
-        if (rc || rn_exec_forward(r->tx, err) || rn_exec_get_output(r->tx, r->scores, err)) return -1;
-        double loss = rn_softmax_xent(r->scores, r->labels, r->B, r->K, c->train.label_smoothing, r->dscores);
+        int last = micro + 1 == A || k + 1 == r->nb;
+        int64_t hits = 0;
+        double loss = 0;
+        if (rc || rn_step_batch(&r->step, r->labels, last, &loss, &hits, err)) return -1;
         if (!isfinite(loss))
             return rn_fail(err, "the training loss is %s at epoch %lld, batch %lld/%lld (lr %.4g): stopping. Last good "
                                 "checkpoint: %s. Try a lower [optim] lr or a longer [schedule] warmup_epochs.",
                            isnan(loss) ? "NaN" : "infinite", (long long)s->epoch + 1, (long long)k + 1, (long long)r->nb,
                            s->lr, r->saved_note);
         s->loss_sum += loss * r->B;
-        s->correct += rn_topk_correct(r->scores, r->labels, r->B, r->K, 1);
+        s->correct += hits;
         s->seen += r->B;
         s->smooth_loss = SMOOTH * s->smooth_loss + (1 - SMOOTH) * loss;
         s->smooth_n++;
-        if (rn_exec_backward(r->tx, r->dscores, err)) return -1;
-        if (A > 1) accumulate(r->acc, r->g->grad_arena, r->g->arena_size, micro == 0);
         micro++;
-        if (micro < A && k + 1 < r->nb) continue;
+        if (!last) continue;
 
         s->lr = rn_sched_lr(&c->schedule, r->base_lr, s->step, r->spe, c->train.epochs);
-        rn_sgd_step(r->sgd, r->g, A > 1 ? r->acc : r->g->grad_arena, 1.0f / (float)micro, s->lr);
+        rn_step_update(&r->step, s->lr);
         s->step++;
         s->batch = k + 1;
         double now = rn_now(), dt = (now - t_prev) / micro;
@@ -107,7 +105,9 @@ static int train_epoch(rn_run *r, rn_err *err) {
         s->seconds = now - t_start;
         show(r, sec_per_batch);
         int limit = c->train.stop_after_steps > 0 && s->step >= c->train.stop_after_steps;
-        if (rn_train_stop_requested() || limit) {
+        // Ranks see a signal at different steps: they stop together, at the first step any saw it.
+        int stop = r->world > 1 ? rn_dist_any(rn_train_stop_requested()) : rn_train_stop_requested();
+        if (stop || limit) {
             if (rn_run_save(r, r->last, 1, err)) return -1;
             rn_progress_note(&r->prog, "stopped after step %lld (%s): saved %s; continue with --resume %s",
                              (long long)s->step, limit ? "stop_after_steps" : "signal", r->last, r->last);
@@ -126,7 +126,7 @@ static int finish_epoch(rn_run *r, rn_err *err) {
     double t0 = rn_now();
     rn_epoch_row row = {(int)s->epoch + 1, s->lr, s->seen ? s->loss_sum / (double)s->seen : NAN,
                         s->seen ? 100.0 * (double)s->correct / (double)s->seen : NAN, 0, 0, 0,
-                        s->seconds > 0 ? (double)s->seen / s->seconds : 0, 0};
+                        s->seconds > 0 ? (double)s->seen * r->world / s->seconds : 0, 0};
     int rc = evaluate(r, &row.val_loss, &row.val_top1, &row.val_top5, err);
     if (rc == RN_TRAIN_STOPPED) {
         // The epoch's training is complete (batch == batches per epoch): a resume evaluates it again.
@@ -150,8 +150,8 @@ static int finish_epoch(rn_run *r, rn_err *err) {
     }
     if (rn_run_save(r, r->last, 1, err)) return -1;
     rn_err e2;
-    if (rn_metrics_write_csv(r->csv, s->rows, s->n_rows, &e2) ||
-        rn_metrics_write_svg(r->svg, r->c->name, s->rows, s->n_rows, r->c->train.epochs, &e2))
+    if (r->rank == 0 && (rn_metrics_write_csv(r->csv, s->rows, s->n_rows, &e2) ||
+         rn_metrics_write_svg(r->svg, r->c->name, s->rows, s->n_rows, r->c->train.epochs, &e2)))
         rn_progress_note(&r->prog, "warning: %s", e2.msg);
     rn_progress_note(&r->prog,
                      "epoch %d/%d  train loss %.4f top-1 %.2f%%  val loss %.4f top-1 %.2f%% top-5 %.2f%%  %.0f img/s  %.1f s%s",
@@ -161,16 +161,18 @@ static int finish_epoch(rn_run *r, rn_err *err) {
     rn_loader_stats ts, vs;
     rn_loader_stats_get(r->train_l, &ts);
     rn_loader_stats_get(r->val_l, &vs);
-    if (ts.epoch_replaced || vs.epoch_replaced)
-        rn_progress_note(&r->prog, "epoch %d/%d  skipped images: train %lld, val %lld (%lld and %lld files known bad)",
-                         row.epoch, r->c->train.epochs, (long long)ts.epoch_replaced, (long long)vs.epoch_replaced,
-                         (long long)ts.corrupt_files, (long long)vs.corrupt_files);
+    // Under mpirun: every rank's counts, summed (a file bad on two ranks' shards counts twice).
+    double bad[4] = {(double)ts.epoch_replaced, (double)vs.epoch_replaced, (double)ts.corrupt_files, (double)vs.corrupt_files};
+    rn_dist_sum(bad, 4);
+    if (bad[0] > 0 || bad[1] > 0)
+        rn_progress_note(&r->prog, "epoch %d/%d  skipped images: train %.0f, val %.0f (%.0f and %.0f files known bad)%s",
+                         row.epoch, r->c->train.epochs, bad[0], bad[1], bad[2], bad[3], r->world > 1 ? ", all ranks" : "");
     return 0;
 }
 
 static int export_model(rn_run *r, rn_err *err) {
     const rn_export_opts *x = &r->c->export_opts;
-    if (!x->onnx) return 0;
+    if (!x->onnx || r->rank != 0) return 0;
     char path[RN_METRICS_PATH];
     if (x->path[0]) snprintf(path, sizeof path, "%s", x->path);
     else snprintf(path, sizeof path, "%s/model.onnx", r->dir);
@@ -192,7 +194,9 @@ static int export_model(rn_run *r, rn_err *err) {
 int rn_train_run(const rn_config *c, const char *resume, rn_err *err) {
     rn_run r;
     memset(&r, 0, sizeof r);
-    rn_progress_init(&r.prog, stderr, c->train.progress, c->train.log_every);
+    // Only rank 0 speaks; the others' notes and progress go nowhere.
+    FILE *quiet = rn_dist_rank() != 0 ? fopen("/dev/null", "w") : NULL;
+    rn_progress_init(&r.prog, quiet ? quiet : stderr, quiet ? 2 : c->train.progress, c->train.log_every);
     double t0 = rn_now();
     if (rn_run_setup(&r, c, resume, err)) {
         rn_run_teardown(&r);
@@ -203,10 +207,12 @@ int rn_train_run(const rn_config *c, const char *resume, rn_err *err) {
     double flops;
     rn_graph_stats(r.g, &trainable, &total, &tensors, &flops);
     int64_t nominal = r.g->tensors[r.g->input].dims[2];  // FLOPs are counted at the graph's nominal size
-    rn_progress_note(&r.prog, "%s: %.2fM trainable parameters, %.3f GFLOP/image at %dpx; batch %d x %d, %lld steps/epoch, "
+    char ranks[48] = "";
+    if (r.world > 1) snprintf(ranks, sizeof ranks, "%d ranks x ", r.world);
+    rn_progress_note(&r.prog, "%s: %.2fM trainable parameters, %.3f GFLOP/image at %dpx; batch %s%d x %d, %lld steps/epoch, "
                               "lr %.4g, %d epochs -> %s",
                      c->name, trainable / 1e6, flops / 1e9 * ((double)r.S * r.S) / (double)(nominal * nominal),
-                     r.S, r.B, c->train.accum_steps, (long long)r.spe, r.base_lr, c->train.epochs, r.dir);
+                     r.S, ranks, r.B, c->train.accum_steps, (long long)r.spe, r.base_lr, c->train.epochs, r.dir);
     int rc = 0;
     while (r.st.epoch < c->train.epochs && rc == 0) {
         rc = train_epoch(&r, err);
@@ -221,5 +227,6 @@ int rn_train_run(const rn_config *c, const char *resume, rn_err *err) {
         rc = export_model(&r, err);
     }
     rn_run_teardown(&r);
+    if (quiet) fclose(quiet);
     return rc < 0 ? RN_TRAIN_FAILED : rc;
 }

@@ -7,7 +7,9 @@
 
 #include "data/loader.h"
 #include "optim/sgd.h"
+#include "optim/step.h"
 #include "src/config.h"
+#include "src/dist.h"
 #include "src/exec.h"
 #include "src/train_metrics.h"
 #include "src/train_progress.h"
@@ -24,6 +26,9 @@ typedef struct rn_run {
     rn_graph *g;
     rn_exec *tx, *vx;         // training (batch B) and evaluation (batch EB) executors on g
     rn_sgd *sgd;
+    rn_step step;             // the training step on tx, sgd, acc, scores
+    rn_dist_reducer *reducer; // gradient all-reduce over the ranks; NULL in one process
+    int rank, world;          // this process among the MPI ranks (0 of 1 without mpirun)
     float *acc;               // (g->arena_size) gradient sum over accumulated batches; NULL without accumulation
     float *scores, *dscores;  // (max(B, EB), K)
     float *pad;               // (EB, 3, S, S) the last, partial evaluation batch padded with zeros

@@ -10,6 +10,7 @@
 
 #include "optim/checkpoint.h"
 #include "optim/finetune.h"
+#include "src/dist.h"
 #include "src/exec_mem.h"
 #include "src/train_run.h"
 #include "export/model_io.h"
@@ -91,7 +92,7 @@ static int create_loaders(rn_run *r, rn_err *err) {
         return -1;
     r->nb = rn_loader_num_batches(r->train_l);
     r->spe = (r->nb + c->train.accum_steps - 1) / c->train.accum_steps;
-    r->shape = (rn_run_shape){r->B, c->train.accum_steps, (int64_t)r->train_v.per_rank, r->nb, c->data.seed};
+    r->shape = (rn_run_shape){r->B, c->train.accum_steps, (int64_t)r->train_v.per_rank, r->nb, c->data.seed, r->world};
     return 0;
 }
 
@@ -113,7 +114,11 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     if (open_split(d, 1, r->train_ds, &r->val_ds, err)) return -1;
     rn_dataset_describe(r->train_ds, "train", r->prog.f);
     rn_dataset_describe(r->val_ds, "val", r->prog.f);
-    if (rn_view_init(&r->train_v, r->train_ds, 0, 1, err) || rn_view_init(&r->val_v, r->val_ds, 0, 1, err)) return -1;
+    r->rank = rn_dist_rank(), r->world = rn_dist_size();
+    if (r->world == 1 ? rn_view_init(&r->train_v, r->train_ds, 0, 1, err) || rn_view_init(&r->val_v, r->val_ds, 0, 1, err)
+                      : rn_view_init_batches(&r->train_v, r->train_ds, r->rank, r->world, d->batch_size, err) ||
+                            rn_view_init_shard(&r->val_v, r->val_ds, r->rank, r->world, err))
+        return -1;
     r->B = d->batch_size;
     r->EB = c->train.eval_batch_size > 0 ? c->train.eval_batch_size : d->batch_size;
     r->S = d->size;
@@ -131,6 +136,7 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     // Everything big comes after the network is known and the estimate says it fits.
     rn_exec_opts to = rn_exec_opts_default(1), vo = rn_exec_opts_default(0);
     to.bn_frozen = c->train.bn_frozen;
+    if (c->train.sync_bn) to.bn_sync = rn_dist_sum;  // one process: the same path, summing over itself
     if (!rc) rc = check_memory(r, &to, &vo, err);
     if (!rc) rc = create_loaders(r, err);
     if (!rc && ck) rc = rn_state_from_ckpt(ck, &r->shape, &r->st, err);
@@ -142,6 +148,9 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     }
     rn_ckpt_free(ck);
     if (rc) return -1;
+    // Every rank starts from rank 0's weights, statistics and momentum (fresh, init = or resumed).
+    rn_dist_bcast_arena(r->g);
+    rn_dist_bcast_floats(r->sgd->momentum, r->g->arena_size);
     if (c->train.accum_steps > 1) r->acc = rn_malloc_aligned(r->g->arena_size * sizeof(float) + 64);
     // Sized by the batch: a failure is an error (the estimate should have caught it).
     size_t M = (size_t)(r->B > r->EB ? r->B : r->EB), pad = (size_t)r->EB * 3 * (size_t)r->S * (size_t)r->S * sizeof(float);
@@ -151,7 +160,15 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     r->pad = rn_try_malloc_aligned(pad);
     if (!r->scores || !r->dscores || !r->labels) return rn_alloc_fail(err, "the scores of a batch", 2 * M * ((size_t)r->K + 1) * 4);
     if (!r->pad) return rn_alloc_fail(err, "the padded evaluation batch", pad);
-    r->base_lr = rn_sgd_scaled_lr(&c->optim, (int64_t)r->B * c->train.accum_steps);
+    r->step = (rn_step){.g = r->g, .ex = r->tx, .sgd = r->sgd, .B = r->B, .K = r->K, .accum = c->train.accum_steps,
+                        .smoothing = c->train.label_smoothing, .acc = r->acc, .scores = r->scores, .dscores = r->dscores};
+    if (r->world > 1) {
+        r->reducer = rn_dist_reducer_create(r->g, c->train.bucket_mb, 1);
+        r->step.reducer = rn_dist_reducer_hook(r->reducer);
+    }
+    // The global batch: every rank's micro-batches of a step.
+    r->base_lr = rn_sgd_scaled_lr(&c->optim, (int64_t)r->B * c->train.accum_steps * r->world);
+    if (r->rank != 0) return 0;  // the run folder is rank 0's
     if (mkdir_p(r->dir, err)) return -1;
     if (!resume && c->overwrite && rn_run_clear_previous(r, err)) return -1;
     if (rn_run_model_meta(r, err)) return -1;
@@ -170,6 +187,7 @@ void rn_run_teardown(rn_run *r) {
     rn_exec_destroy(r->tx);
     rn_exec_destroy(r->vx);
     rn_sgd_destroy(r->sgd);
+    rn_dist_reducer_destroy(r->reducer);
     rn_graph_destroy(r->g);
     rn_dataset_destroy(r->train_ds);
     rn_dataset_destroy(r->val_ds);
@@ -184,6 +202,7 @@ void rn_run_teardown(rn_run *r) {
 }
 
 int rn_run_save(rn_run *r, const char *path, int resumable, rn_err *err) {
+    if (r->rank != 0) return 0;  // rank 0 holds the saved model (its BN statistics: docs/TRAINING.md)
     char *meta = rn_state_meta(r->c, &r->shape, &r->st, resumable, &r->mm);
     int rc = rn_checkpoint_save(path, r->g, resumable ? r->sgd->momentum : NULL, meta, err);
     free(meta);

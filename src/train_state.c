@@ -72,6 +72,7 @@ char *rn_state_meta(const rn_config *c, const rn_run_shape *sh, const rn_train_s
     put(&b, "run.batch_size=%lld\nrun.accum_steps=%lld\nrun.train_samples=%lld\nrun.batches_per_epoch=%lld\n",
         (long long)sh->batch_size, (long long)sh->accum_steps, (long long)sh->train_samples,
         (long long)sh->batches_per_epoch);
+    put(&b, "run.world=%lld\n", (long long)sh->world);
     put(&b, "run.data_seed=%llu\nrun.init_seed=%llu\nrun.epochs=%d\nrun.resumable=%d\n",
         (unsigned long long)sh->data_seed, (unsigned long long)c->train.seed, c->train.epochs, resumable);
     put(&b, "state.epoch=%lld\nstate.batch=%lld\nstate.step=%lld\n", (long long)s->epoch, (long long)s->batch,
@@ -152,13 +153,27 @@ int rn_state_from_ckpt(const rn_ckpt *ck, const rn_run_shape *sh, rn_train_state
         get_f64(ck, "state.smooth_loss", &s->smooth_loss, err) || get_i64(ck, "state.smooth_n", &s->smooth_n, err))
         return -1;
     s->best_epoch = (int)v[1];
+    int64_t world = 1;  // checkpoints from before MPI: one process
+    if (rn_ckpt_meta(ck, "run.world") && get_i64(ck, "run.world", &world, err)) return -1;
+    if (world < 1) return rn_fail(err, "%s: run.world %lld is not a rank count", ck->path, (long long)world);
     for (int i = 0; i < 5; i++) {
         int64_t was = 0;
         if (get_i64(ck, keys[i], &was, err)) return -1;
+        if (world != sh->world && (i == 2 || i == 3)) continue;  // per rank: converted below
         // Mid-epoch, any of these moves the batches; at an epoch boundary only the seed matters less.
         if (was != now[i] && (s->batch > 0 || i == 0 || i == 1))
             return rn_fail(err, "%s: %s was %lld, is now %lld: the run cannot continue from the same batch", ck->path,
                            keys[i], (long long)was, (long long)now[i]);
+    }
+    if (world != sh->world && s->batch > 0) {
+        // The same global position: batches done by all ranks, in whole steps of the new shape.
+        int64_t global = s->batch * world, A = sh->accum_steps, spe = (sh->batches_per_epoch + A - 1) / A;
+        s->batch = global / sh->world / A * A;
+        if (s->batch > sh->batches_per_epoch) s->batch = sh->batches_per_epoch;
+        s->step = s->epoch * spe + s->batch / A;
+    } else if (world != sh->world) {
+        int64_t A = sh->accum_steps;
+        s->step = s->epoch * ((sh->batches_per_epoch + A - 1) / A);
     }
     if (s->batch < 0 || s->epoch < 0 || s->step < 0 || s->batch > sh->batches_per_epoch)
         return rn_fail(err, "%s: implausible position epoch %lld batch %lld", ck->path, (long long)s->epoch,

@@ -46,6 +46,7 @@ void rn_state_add_row(rn_train_state *s, const rn_epoch_row *r);
 typedef struct rn_run_shape {
     int64_t batch_size, accum_steps, train_samples, batches_per_epoch;
     uint64_t data_seed;
+    int64_t world;  // MPI ranks (train_samples and batches_per_epoch are per rank)
 } rn_run_shape;
 
 // The META text of a checkpoint: model options, run shape, state, history, and the model's
@@ -57,7 +58,9 @@ char *rn_state_meta(const rn_config *c, const rn_run_shape *shape, const rn_trai
 int rn_state_check_model(const rn_ckpt *ck, const rn_config *c, rn_err *err);
 
 // Restores the state from a checkpoint of the same run; refuses one that is not resumable or whose
-// run shape differs where that would change which batches come next.
+// run shape differs where that would change which batches come next. A checkpoint of another rank
+// count continues at the same place of the epoch (rounded down to a whole global step) and the
+// step count is recomputed for the new steps per epoch, so the schedule continues where it was.
 int rn_state_from_ckpt(const rn_ckpt *ck, const rn_run_shape *shape, rn_train_state *s, rn_err *err);
 
 #endif

@@ -180,11 +180,25 @@ int rn_exec_weights_prepare(rn_exec *ex, rn_err *err) {
     return 0;
 }
 
-void rn_exec_weights_run(rn_exec *ex, rn_weights_phase phase) {
-    int64_t(*items)[3] = ex->w_items[phase];
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int j = 0; j < ex->w_n[phase]; j++) transfer_rows(ex->weights[items[j][0]], items[j][1], items[j][2]);
+// The first of a phase's work items whose weights index is >= k (items are in weights order).
+static int first_item(const rn_exec *ex, rn_weights_phase phase, int k) {
+    int lo = 0, hi = ex->w_n[phase];
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (ex->w_items[phase][mid][0] < k) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
 }
+
+void rn_exec_weights_run_range(rn_exec *ex, rn_weights_phase phase, int from, int to) {
+    int64_t(*items)[3] = ex->w_items[phase];
+    const int j0 = first_item(ex, phase, from), j1 = first_item(ex, phase, to);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int j = j0; j < j1; j++) transfer_rows(ex->weights[items[j][0]], items[j][1], items[j][2]);
+}
+
+void rn_exec_weights_run(rn_exec *ex, rn_weights_phase phase) { rn_exec_weights_run_range(ex, phase, 0, ex->n_weights); }
 
 void rn_exec_weights_release(rn_exec *ex) {
     for (int k = 0; k < ex->n_weights; k++) weights_free(ex->weights[k]);

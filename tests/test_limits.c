@@ -20,6 +20,7 @@
 #include "tests/check.h"
 #include "tests/sanitize.h"
 #include "tests/test_data_util.h"
+#include "tests/test_run_util.h"
 
 #define VAL_PER_CLASS 250  // 1,000 validation images: an evaluation of several seconds on 2 cores
 
@@ -123,14 +124,7 @@ static int history_rows(rn_ckpt *c) {
     return n;
 }
 
-static rn_ckpt *read_ckpt(const char *run_dir) {
-    char p[600];
-    snprintf(p, sizeof p, "%s/%s/last.ckpt", dir, run_dir);
-    rn_ckpt *c = NULL;
-    rn_err e;
-    CHECK(rn_ckpt_read(p, &c, &e) == 0, "%s: %s", p, e.msg);
-    return c;
-}
+static rn_ckpt *read_ckpt(const char *run_dir) { return run_last_ckpt(dir, run_dir); }
 
 static void test_train_stopped_in_validation(void) {
     double t0 = now();
@@ -349,10 +343,7 @@ static void test_out_of_memory_unchecked(void) {
 int main(void) {
     tmp_dir(dir, sizeof dir, "signal");
     make_dataset();
-    snprintf(cfg_path, sizeof cfg_path, "%s/tiny.ini", dir);
-    FILE *f = fopen(cfg_path, "w");
-    fprintf(f, config_text, dir, dir);
-    fclose(f);
+    write_test_config(dir, config_text, cfg_path, sizeof cfg_path);
     test_train_stopped_in_validation();
     test_eval_stopped();
     if (RN_UNDER_ASAN) {

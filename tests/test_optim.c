@@ -187,7 +187,48 @@ static void test_paper(void) {
     CHECK_CLOSE(rn_sgd_scaled_lr(&o, 128), 0.05, 1e-12, "linear lr scaling");
 }
 
+// LARS on numbers done on paper: conv_w = (3, 4), g = (0.6, 0.8): |w| = 5, |g| = 1; eta = 0.1,
+// wd = 0.01, m = 0.9, lr = 1. Step 1: local = 0.1 * 5 / (1 + 0.05) = 0.5 / 1.05, v = local (g + wd w)
+// = (0.5 / 1.05) (0.63, 0.84) = (0.3, 0.4), w = (2.7, 3.6). Step 2: |w| = 4.5, local = 0.45 / 1.045,
+// g + wd w = 1.045 (0.6, 0.8), so v = 0.9 (0.3, 0.4) + 0.45 (0.6, 0.8) = (0.54, 0.72), w = (2.16, 2.88).
+// BN scale (gamma) and the fc bias are exempt: plain momentum SGD without decay, v = g = 0.5, then
+// 0.95. fc_w starts at 0 (|w| = 0): local = 1.
+static void test_lars(void) {
+    rn_graph *g = tiny_graph();
+    int cw = rn_graph_find(g, "conv_w"), ga = rn_graph_find(g, "gamma"), fb = rn_graph_find(g, "fc_b"),
+        fw = rn_graph_find(g, "fc_w");
+    for (size_t i = 0; i < g->arena_size; i++) g->arena[i] = 1.0f, g->grad_arena[i] = 0.5f;
+    for (size_t i = 0; i < 6; i++) g->tensors[fw].data[i] = 0;
+    float w0[2] = {3, 4}, g0[2] = {0.6f, 0.8f};
+    memcpy(g->tensors[cw].data, w0, sizeof w0);
+    memcpy(g->tensors[cw].grad, g0, sizeof g0);
+    rn_sgd_opts o = rn_sgd_opts_default();
+    o.type = RN_OPT_LARS, o.trust = 0.1, o.momentum = 0.9, o.weight_decay = 0.01, o.nesterov = 1;  // nesterov: ignored
+    rn_sgd *s = rn_sgd_create(g, &o);
+    rn_sgd_step(s, g, g->grad_arena, 1.0f, 1.0);
+    CHECK_CLOSE(g->tensors[cw].data[0], 2.7, 1e-6, "LARS step 1: w0 = 3 - 0.3");
+    CHECK_CLOSE(g->tensors[cw].data[1], 3.6, 1e-6, "LARS step 1: w1 = 4 - 0.4");
+    CHECK_CLOSE(g->tensors[ga].data[0], 0.5, 1e-6, "LARS exempts BN scale: w = 1 - 0.5, no decay");
+    CHECK_CLOSE(g->tensors[fb].data[0], 0.5, 1e-6, "LARS exempts biases");
+    CHECK_CLOSE(g->tensors[fw].data[0], -0.5, 1e-6, "LARS with |w| = 0: local lr 1");
+    rn_sgd_step(s, g, g->grad_arena, 1.0f, 1.0);
+    CHECK_CLOSE(g->tensors[cw].data[0], 2.16, 1e-6, "LARS step 2: w0 = 2.7 - 0.54");
+    CHECK_CLOSE(g->tensors[cw].data[1], 2.88, 1e-6, "LARS step 2: w1 = 3.6 - 0.72");
+    CHECK_CLOSE(g->tensors[ga].data[0], -0.45, 1e-6, "LARS exempt step 2: v = 0.95");
+    // The gradient scale (accumulation, ranks) applies before the norms: (1.2, 1.6) x 0.5 is step 1's g.
+    rn_sgd_destroy(s);
+    memcpy(g->tensors[cw].data, w0, sizeof w0);
+    float g2[2] = {1.2f, 1.6f};
+    memcpy(g->tensors[cw].grad, g2, sizeof g2);
+    s = rn_sgd_create(g, &o);
+    rn_sgd_step(s, g, g->grad_arena, 0.5f, 1.0);
+    CHECK_CLOSE(g->tensors[cw].data[0], 2.7, 1e-6, "LARS with grad_scale 0.5 on twice the gradient");
+    rn_sgd_destroy(s);
+    rn_graph_destroy(g);
+}
+
 int main(void) {
+    test_lars();
     test_schedules();
     test_sgd(0);
     test_sgd(1);

@@ -14,6 +14,7 @@
 #include "src/train_metrics.h"
 #include "tests/check.h"
 #include "tests/test_data_util.h"
+#include "tests/test_run_util.h"
 
 static char dir[256];
 
@@ -33,16 +34,7 @@ static char cfg_path[512];
 
 // Trains with the test config plus overrides; returns rn_train_run's status.
 static int train(const char *run, const char *resume, const char *const *sets, int n_sets, rn_err *err) {
-    const char *over[16];
-    char rd[600];
-    snprintf(rd, sizeof rd, "train.run_dir=%s/%s", dir, run);
-    over[0] = rd;
-    for (int i = 0; i < n_sets; i++) over[1 + i] = sets[i];
-    static rn_config c;
-    if (rn_config_load(&c, cfg_path, over, 1 + n_sets, err)) return -100;
-    char rp[600];
-    if (resume) snprintf(rp, sizeof rp, "%s/%s", dir, resume);
-    return rn_train_run(&c, resume ? rp : NULL, err);
+    return train_run(dir, cfg_path, run, resume, sets, n_sets, err);
 }
 
 static char *file_text(const char *path) {
@@ -300,10 +292,7 @@ static void test_signal(void) {
 int main(void) {
     tmp_dir(dir, sizeof dir, "train");
     make_dataset();
-    snprintf(cfg_path, sizeof cfg_path, "%s/tiny.ini", dir);
-    FILE *f = fopen(cfg_path, "w");
-    fprintf(f, config_text, dir, dir);
-    fclose(f);
+    write_test_config(dir, config_text, cfg_path, sizeof cfg_path);
     test_run_and_outputs();
     test_resume();
     test_nan();

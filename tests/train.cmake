@@ -25,3 +25,12 @@ target_compile_definitions(test_meta PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-
                                              RESNET_PREDICT="$<TARGET_FILE:resnet-predict>"
                                              RESNET_EXPORT="$<TARGET_FILE:resnet-export>")
 add_dependencies(test_meta resnet-train resnet-eval resnet-predict resnet-export)
+# Issue 11: the training step with the bucketed gradient reducer attached, in one process.
+rn_test(test_step SOURCES test_step.c LIBS rn_dist rn_model TIMEOUT 60)
+# Issue 11: data parallelism under mpirun (2 ranks on this machine), when Open MPI is there.
+if(MPI_C_FOUND AND MPIEXEC_EXECUTABLE)
+  rn_test(test_dist SOURCES test_dist.c LIBS rn_train TIMEOUT 180)
+  target_compile_definitions(test_dist PRIVATE RESNET_TRAIN="$<TARGET_FILE:resnet-train>"
+                                               MPIRUN="${MPIEXEC_EXECUTABLE}")
+  add_dependencies(test_dist resnet-train)
+endif()

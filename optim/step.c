@@ -1,0 +1,60 @@
+// step.c — one training step; see step.h.
+#include "optim/step.h"
+
+#include <string.h>
+
+#include "layers/softmax_xent.h"
+
+static void accumulate(float *acc, const float *grad, size_t n, int first) {
+    if (first) {
+        memcpy(acc, grad, n * sizeof(float));
+        return;
+    }
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) acc[i] += grad[i];
+}
+
+// The reducer's view of a backward: called by the executor after each op.
+static void op_done(void *ctx, int op) {
+    const rn_step_reducer *r = ctx;
+    r->op_done(r->ctx, op);
+}
+
+int rn_step_input(rn_step *s, const float *x, rn_err *err) { return rn_exec_set_input(s->ex, x, err); }
+
+int rn_step_batch(rn_step *s, const int32_t *labels, int last, double *loss_out, int64_t *correct, rn_err *err) {
+    if (rn_exec_forward(s->ex, err) || rn_exec_get_output(s->ex, s->scores, err)) return -1;
+    double loss = rn_softmax_xent(s->scores, labels, s->B, s->K, s->smoothing, s->dscores);
+    *loss_out = loss;
+    if (correct) *correct += rn_topk_correct(s->scores, labels, s->B, s->K, 1);
+    const rn_step_reducer *r = s->reducer;
+    int accumulating = s->accum > 1;
+    if (r && last) {
+        // The reduction starts bucket by bucket while backward runs; with accumulation the fresh
+        // gradient is added into the sum first (the reducer does that per bucket, so the sum is the
+        // same elementwise addition as accumulate()).
+        int first = s->micro == 0;
+        float *sum = accumulating && !first ? s->acc : s->g->grad_arena;
+        r->begin(r->ctx, sum, sum == s->g->grad_arena ? NULL : s->g->grad_arena);
+        rn_exec_set_grad_hook(s->ex, op_done, (void *)r);
+        int rc = rn_exec_backward(s->ex, s->dscores, err);
+        rn_exec_set_grad_hook(s->ex, NULL, NULL);
+        if (rc) return -1;  // buckets may be in flight: the caller ends the job (src/dist.h)
+        s->micro++;
+        s->last_sum = sum;
+        return 0;
+    }
+    if (rn_exec_backward(s->ex, s->dscores, err)) return -1;
+    if (accumulating) accumulate(s->acc, s->g->grad_arena, s->g->arena_size, s->micro == 0);
+    s->micro++;
+    s->last_sum = accumulating ? s->acc : s->g->grad_arena;
+    return 0;
+}
+
+void rn_step_update(rn_step *s, double lr) {
+    const rn_step_reducer *r = s->reducer;
+    int world = r ? r->world : 1;
+    if (r) r->finish(r->ctx);
+    rn_sgd_step(s->sgd, s->g, s->last_sum, 1.0f / (float)(s->micro * world), lr);
+    s->micro = 0;
+}
