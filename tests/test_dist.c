@@ -209,7 +209,7 @@ static void test_resume(void) {
     // Another rank count: the same global position, the step count in the new run's steps.
     const char *s1[] = {"train.stop_after_steps=10"};  // m2: 2 ranks after 4 steps, 8 global batches of 12
     CHECK(one("to1", "m2/last.ckpt", s1, 1) == RN_TRAIN_STOPPED, "2-rank checkpoint resumed by 1 process");
-    rn_ckpt *c = ckpt("to1");
+    rn_ckpt *c = ckpt("m2");  // a resume continues in the checkpoint's folder (to1 is left alone)
     CHECK(meta_ll(c, "state.batch") == 10 && meta_ll(c, "state.epoch") == 0, "1 process went on from batch 8: batch %lld",
           meta_ll(c, "state.batch"));
     rn_ckpt_free(c);
@@ -217,7 +217,7 @@ static void test_resume(void) {
     CHECK(one("p5", NULL, s2, 1) == RN_TRAIN_STOPPED, "1 process, 5 steps");
     snprintf(r, sizeof r, "--set train.stop_after_steps=3 --resume %s/p5", dir);
     CHECK(mpi(2, "to2", r) == 0, "1-process checkpoint resumed by 2 ranks: see %s/to2.log", dir);
-    c = ckpt("to2");  // 5 global batches: 2 ranks go on from their batch 2 (global 4), i.e. step 2
+    c = ckpt("p5");  // in the checkpoint's folder again; 5 global batches: 2 ranks go on from their batch 2 (global 4), i.e. step 2
     CHECK(meta_ll(c, "state.batch") == 3 && meta_ll(c, "state.step") == 3, "2 ranks went on from step 2: batch %lld step %lld",
           meta_ll(c, "state.batch"), meta_ll(c, "state.step"));
     rn_ckpt_free(c);
