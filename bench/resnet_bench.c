@@ -20,8 +20,8 @@
 #include "src/cli.h"
 #include "src/config.h"
 #include "src/dist.h"
-#include "src/exec.h"
-#include "src/exec_mem.h"
+#include "layers/exec.h"
+#include "layers/exec_mem.h"
 #include "src/rng.h"
 
 static const rn_cli cli = {

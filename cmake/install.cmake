@@ -48,12 +48,12 @@ install(FILES ${RN_DATA_FILES} ${RN_CONFIG_FILES} DESTINATION ${RN_DATADIR})
 
 # The public headers: what a program needs to build a network (from an INI or op by op), run it,
 # train a step, load and save checkpoints and ONNX files, and load data. They keep the source
-# tree's layout under include/resnet, so `#include "src/graph.h"` reads the same in and out of
-# tree (Cflags: -I<prefix>/include/resnet). Internal: src/dnn.h and layers/layer.h (oneDNN
+# tree's layout under include/resnet, so `#include "layers/graph.h"` reads the same in and out of
+# tree (Cflags: -I<prefix>/include/resnet). Internal: layers/dnn.h and layers/layer.h (oneDNN
 # types), export/onnx_wire.h (protobuf-c), the trainer's own src/train_*.h.
 set(RN_PUBLIC_HEADERS
-  src/common.h src/rng.h src/datadir.h src/ini.h src/graph.h src/exec.h src/ref.h src/resnet.h
-  src/config.h src/config_table.h src/parse.h src/train.h src/mem.h src/exec_mem.h src/signals.h src/model_meta.h
+  src/common.h src/rng.h src/datadir.h src/ini.h layers/graph.h layers/exec.h layers/ref.h src/resnet.h
+  src/config.h src/config_table.h src/parse.h src/train.h src/mem.h layers/exec_mem.h src/signals.h src/model_meta.h
   layers/softmax_xent.h layers/eval_counts.h
   data/opts.h data/image.h data/jpeg.h data/png.h data/transform.h data/dataset.h data/loader.h data/evaluate.h
   data/imagefiles.h

@@ -15,7 +15,7 @@
 
 #include "data/loader.h"
 #include "layers/eval_counts.h"
-#include "src/exec.h"
+#include "layers/exec.h"
 
 enum { RN_EVAL_DONE = 0, RN_EVAL_STOPPED = 1 };
 

@@ -14,7 +14,7 @@
 #include "export/classes.h"
 #include "export/model_io.h"
 #include "src/config.h"
-#include "src/exec.h"
+#include "layers/exec.h"
 #include "src/resnet.h"
 
 static rn_config cfg;  // every section of the INI; static: its path buffers make it large

@@ -14,7 +14,7 @@
 #include "layers/softmax_xent.h"
 #include "optim/sgd.h"
 #include "src/config.h"
-#include "src/exec.h"
+#include "layers/exec.h"
 #include "src/resnet.h"
 #include "src/rng.h"
 

@@ -26,8 +26,8 @@
 #include "export/model_io.h"
 #include "export/preproc.h"
 #include "src/cli.h"
-#include "src/exec.h"
-#include "src/exec_mem.h"
+#include "layers/exec.h"
+#include "layers/exec_mem.h"
 #include "src/signals.h"
 
 static const rn_cli cli = {

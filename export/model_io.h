@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "src/graph.h"
+#include "layers/graph.h"
 #include "src/model_meta.h"
 
 // Loads a model with its weights: ONNX (rn_onnx_import) when the bytes look like an ONNX

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/graph.h"
+#include "layers/graph.h"
 #include "src/model_meta.h"
 
 #define RN_ONNX_PRODUCER "resnet.c"

@@ -3,7 +3,7 @@
 // The bytes are untrusted: a bounded wire-format pre-scan (onnx_wire.c) comes before protobuf-c
 // unpacks anything, then every name, attribute, shape and data length is checked before use
 // (onnx_values.c); what the graph itself requires (input roles and counts, shapes, attribute
-// values) is the op contract's, checked by rn_graph_finalize (src/op_contract.c) as for every
+// values) is the op contract's, checked by rn_graph_finalize (layers/op_contract.c) as for every
 // other graph source. Nodes are mapped one by one in file order (onnx_ops.c; ONNX requires
 // topological order: a node that uses a value not yet defined is refused, which also refuses cycles).
 // This file: the model (IR and opset versions, the graph input, initializers, the nodes in order,

@@ -29,8 +29,8 @@
 #include "export/predict_out.h"
 #include "export/preproc.h"
 #include "src/cli.h"
-#include "src/exec.h"
-#include "src/exec_mem.h"
+#include "layers/exec.h"
+#include "layers/exec_mem.h"
 #include "src/parse.h"
 
 #define MAX_BATCH 16

@@ -11,7 +11,7 @@
 #include "data/opts.h"
 #include "export/classes.h"
 #include "src/cli.h"
-#include "src/graph.h"
+#include "layers/graph.h"
 
 // What the command line gave; 0 / NULL = not given.
 typedef struct rn_preproc_flags {

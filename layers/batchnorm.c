@@ -17,7 +17,7 @@
 // gradient average sums them over processes like every other gradient. The plain-C twin of this
 // path is the one-process BN on the whole global batch (tests/test_dist.c compares with it). The
 // plain copies take two buffers of the largest BN input, shared by the executor's BN ops (not in
-// src/exec_mem.c's estimate).
+// layers/exec_mem.c's estimate).
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

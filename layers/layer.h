@@ -1,4 +1,4 @@
-// layer.h — the contract between the executors (src/exec.c, src/ref.c) and the op
+// layer.h — the contract between the executors (layers/exec.c, layers/ref.c) and the op
 // implementations in layers/. Each layers/<op>.c holds, side by side, for one ONNX op:
 //   compile   build the oneDNN primitives for the input layouts and pick the output layout
 //   forward   run them (training or inference, as the executor was compiled)
@@ -10,9 +10,9 @@
 
 #include <oneapi/dnnl/dnnl.h>
 
-#include "src/dnn.h"
-#include "src/exec.h"
-#include "src/graph.h"
+#include "layers/dnn.h"
+#include "layers/exec.h"
+#include "layers/graph.h"
 
 // ---- oneDNN executor state visible to layers -------------------------------------------------
 
@@ -51,13 +51,13 @@ struct rn_exec {
     size_t scratch_bytes;
     double *t_fwd, *t_bwd;
     char *(*impl_names)[RN_MAX_PRIMS];  // per op: oneDNN implementation of each primitive it made
-    struct rn_weights **weights;        // every parameter layout transfer (src/weights.c)
+    struct rn_weights **weights;        // every parameter layout transfer (layers/weights.c)
     int n_weights;
     void **buffers;                     // activation and gradient buffers, shared by liveness (exec.c)
     int n_buffers;
     size_t pool_bytes;
     uint64_t version[2];                // g->version when forward / backward-data weights were refreshed
-    int64_t (*w_items[3])[3];           // per phase: (weights index, first row, end row) (src/weights.c)
+    int64_t (*w_items[3])[3];           // per phase: (weights index, first row, end row) (layers/weights.c)
     int w_n[3];
     dnnl_status_t run_st;               // the first failed execution of this step (rn_exec_run), or success
     int run_op;                         // the op then running, -1 outside ops
@@ -105,7 +105,7 @@ int rn_exec_memory(rn_exec *ex, rn_cmd md, void *ptr, const rn_op *op, const cha
 // Fails with a message naming the op, the primitive and the oneDNN status.
 int rn_exec_dnnl_fail(rn_err *err, const rn_op *op, const char *what, dnnl_status_t st);
 
-// A parameter in the layout a primitive wants (src/weights.c). Forward and backward-data copies
+// A parameter in the layout a primitive wants (layers/weights.c). Forward and backward-data copies
 // are refreshed from the graph's plain arrays when g->version changes; gradient copies go back to
 // the graph's plain gradient after every backward. The executor owns and frees them. NULL with a
 // message naming op on failure (out of memory for the copy, a layout that is not a plain blocking).

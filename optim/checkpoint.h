@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/graph.h"
+#include "layers/graph.h"
 
 #define RN_CKPT_VERSION 2  // written; versions 1 and 2 are read
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "optim/ckpt_bytes.h"
-#include "src/graph.h"
+#include "layers/graph.h"
 
 // Bounds of one graph, well above any ResNet (ResNet-152: ~780 declared tensors, ~520 ops), so
 // that the reader's name lookups stay fast on any file; the writer refuses larger graphs.

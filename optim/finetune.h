@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "src/graph.h"
+#include "layers/graph.h"
 
 // *g is replaced (the old graph destroyed) in case 2. `what` names src in messages; notes go to log.
 int rn_finetune_init(rn_graph **g, const rn_graph *src, const char *what, int num_classes, uint64_t seed,

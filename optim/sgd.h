@@ -17,7 +17,7 @@
 #ifndef RN_OPTIM_SGD_H
 #define RN_OPTIM_SGD_H
 
-#include "src/graph.h"
+#include "layers/graph.h"
 
 enum { RN_OPT_SGD = 0, RN_OPT_LARS = 1 };
 

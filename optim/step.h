@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "optim/sgd.h"
-#include "src/exec.h"
+#include "layers/exec.h"
 
 // A gradient sum across processes (src/dist.c implements it on MPI). For the last micro-batch of a
 // step, begin() is called before its backward: `sum` is the buffer the update reads, `add` NULL

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "optim/step.h"
-#include "src/graph.h"
+#include "layers/graph.h"
 
 // Starts MPI when launched by mpirun. Returns 0, or -1 with a message when MPI fails to start.
 int rn_dist_init(int *argc, char ***argv, rn_err *err);

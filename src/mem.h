@@ -27,7 +27,7 @@ int rn_alloc_fail(rn_err *e, const char *what, size_t bytes);
 // Test hook, so that a test can walk every failure path (tests/test_alloc.c): after rn_fault_inject(n),
 // the n-th call from then on to rn_fault_hit() reports 1, once; n <= 0 switches it off (the default).
 // rn_fault_hit() is asked by every rn_try_* above and by the executor before each oneDNN creation and
-// execution (src/exec.c, src/dnn.c), which then fail as if the memory had run out. rn_fault_armed():
+// execution (layers/exec.c, layers/dnn.c), which then fail as if the memory had run out. rn_fault_armed():
 // the countdown has not reached its call yet (what was run made fewer than n such calls).
 void rn_fault_inject(long n);
 int rn_fault_hit(void);

@@ -5,7 +5,7 @@
 #define RN_RESNET_H
 
 #include "src/config_table.h"
-#include "src/graph.h"
+#include "layers/graph.h"
 
 typedef struct rn_model_opts {
     int depth;             // 18, 34, 50, 101, 152; or 0 with explicit blocks + bottleneck

@@ -10,7 +10,7 @@
 #include "optim/step.h"
 #include "src/config.h"
 #include "src/dist.h"
-#include "src/exec.h"
+#include "layers/exec.h"
 #include "src/train_metrics.h"
 #include "src/train_progress.h"
 #include "src/train_state.h"

@@ -11,7 +11,7 @@
 #include "optim/checkpoint.h"
 #include "optim/finetune.h"
 #include "src/dist.h"
-#include "src/exec_mem.h"
+#include "layers/exec_mem.h"
 #include "src/train_run.h"
 #include "export/model_io.h"
 

@@ -19,3 +19,5 @@ rn_test(test_mem SOURCES test_mem.c LIBS rn_model TIMEOUT 120)
 rn_test(test_eval_counts SOURCES test_eval_counts.c LIBS rn_core TIMEOUT 30)
 # Out of memory (issue 12): every fallible allocation and oneDNN creation of the executor, failed in turn.
 rn_test(test_alloc SOURCES test_alloc.c LIBS rn_model TIMEOUT 60)
+# Issue 11's layering: the core's folder includes nothing above it (tests/check_layers.sh).
+add_test(NAME layering COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/check_layers.sh ${PROJECT_SOURCE_DIR})

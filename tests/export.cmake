@@ -15,7 +15,7 @@ set_source_files_properties(${RN_ONNX_GEN_DIR}/export/onnx.pb-c.c PROPERTIES GEN
 if(NOT RN_SANITIZE)
 foreach(t test_export_import test_export_fuzz)
   add_executable(${t}_asan ${t}.c ${RN_ONNX_SOURCES}
-    ${PROJECT_SOURCE_DIR}/src/graph.c ${PROJECT_SOURCE_DIR}/src/op_contract.c ${PROJECT_SOURCE_DIR}/src/common.c ${PROJECT_SOURCE_DIR}/src/rng.c
+    ${PROJECT_SOURCE_DIR}/layers/graph.c ${PROJECT_SOURCE_DIR}/layers/op_contract.c ${PROJECT_SOURCE_DIR}/src/common.c ${PROJECT_SOURCE_DIR}/src/rng.c
     ${PROJECT_SOURCE_DIR}/src/resnet.c ${PROJECT_SOURCE_DIR}/src/ini.c
     ${PROJECT_SOURCE_DIR}/src/parse.c ${PROJECT_SOURCE_DIR}/src/config_table.c ${PROJECT_SOURCE_DIR}/src/model_meta.c)
   add_dependencies(${t}_asan rn_onnx)  # the generated protobuf-c sources

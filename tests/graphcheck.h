@@ -5,8 +5,8 @@
 #ifndef RN_TEST_GRAPHCHECK_H
 #define RN_TEST_GRAPHCHECK_H
 
-#include "src/exec.h"
-#include "src/ref.h"
+#include "layers/exec.h"
+#include "layers/ref.h"
 #include "src/rng.h"
 #include "tests/check.h"
 

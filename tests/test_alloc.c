@@ -12,7 +12,7 @@
 #include <math.h>
 #include <omp.h>
 
-#include "src/exec.h"
+#include "layers/exec.h"
 #include "src/mem.h"
 #include "src/resnet.h"
 #include "tests/check.h"

@@ -13,7 +13,7 @@
 #include "data/evaluate.h"
 #include "export/eval_report.h"
 #include "export/onnx.h"
-#include "src/ref.h"
+#include "layers/ref.h"
 #include "src/resnet.h"
 #include "tests/check.h"
 

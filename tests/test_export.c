@@ -7,7 +7,7 @@
 
 #include "export/model_io.h"
 #include "export/onnx.h"
-#include "src/exec.h"
+#include "layers/exec.h"
 #include "tests/check.h"
 #include "tests/test_export_pb.h"
 #include "tests/test_export_util.h"

@@ -1,4 +1,4 @@
-// test_export_contract — crafted models that break the op contract (src/op_contract.c) are refused
+// test_export_contract — crafted models that break the op contract (layers/op_contract.c) are refused
 // at load, with a message naming the node, never imported or exported: ONNX files edited at the
 // protobuf level (a Conv whose weight is the graph input, a BatchNormalization with one input, a
 // Gemm whose B is an activation, attribute values the executors do not run), and checkpoints

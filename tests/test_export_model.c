@@ -8,7 +8,7 @@
 // batches, so every BN's running statistics also move towards real batch statistics (momentum 0.9)
 // and no BN is an identity.
 #include "export/onnx.h"
-#include "src/exec.h"
+#include "layers/exec.h"
 #include "tests/test_export_util.h"
 
 int main(int argc, char **argv) {

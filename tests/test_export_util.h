@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/graph.h"
+#include "layers/graph.h"
 #include "src/resnet.h"
 #include "src/rng.h"
 

@@ -1,8 +1,8 @@
-// test_graph — the op contract (src/op_contract.c): every graph that breaks it is refused by
+// test_graph — the op contract (layers/op_contract.c): every graph that breaks it is refused by
 // rn_graph_finalize with a message naming the op, the input slot and the tensor, and no code reads
 // a slot an op lacks. Graphs are built through the graph API, as the builder, the checkpoint reader
 // and the ONNX importer build them; run under -DRN_SANITIZE=ON too.
-#include "src/graph.h"
+#include "layers/graph.h"
 #include "tests/check.h"
 
 // A small network that uses every op type:

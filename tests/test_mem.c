@@ -12,7 +12,7 @@
 
 #include "layers/layer.h"
 #include "layers/softmax_xent.h"
-#include "src/exec_mem.h"
+#include "layers/exec_mem.h"
 #include "src/resnet.h"
 #include "tests/check.h"
 #include "tests/sanitize.h"

@@ -1,7 +1,7 @@
 // fuzz_checkpoint — the checkpoint reader (optim/checkpoint.c) and what consumes its graph: the
-// rebuild of the op list (src/graph.c), the momentum buffers, the ONNX exporter (resnet-export on a
+// rebuild of the op list (layers/graph.c), the momentum buffers, the ONNX exporter (resnet-export on a
 // checkpoint, with the file's model metadata, src/model_meta.h, which must survive its own round trip)
-// and, for tiny graphs, a forward pass of the reference executor (src/ref.c).
+// and, for tiny graphs, a forward pass of the reference executor (layers/ref.c).
 //
 // Input: checkpoint bytes. Before reading, the harness rewrites the header's file size and the
 // CRC trailer to match the input, as a writer would: otherwise nearly every mutation dies at the
@@ -12,7 +12,7 @@
 
 #include "export/onnx.h"
 #include "optim/checkpoint.h"
-#include "src/ref.h"
+#include "layers/ref.h"
 #include "tests/fuzz/fuzz.h"
 
 #define HEADER_BYTES 24  // magic, version, flags, u64 file size (checkpoint.h)

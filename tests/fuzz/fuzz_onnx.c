@@ -1,5 +1,5 @@
 // fuzz_onnx — the ONNX importer, and the exporter on whatever the importer accepts
-// (export/onnx_import.c, onnx_export.c, onnx_wire.c, the generated protobuf-c code, src/graph.c).
+// (export/onnx_import.c, onnx_export.c, onnx_wire.c, the generated protobuf-c code, layers/graph.c).
 //
 // Input: an ONNX file. Contract: import returns a usable graph or -1 with a message; a graph it
 // accepts exports, and the export imports again to the same graph (structure, names, attributes,

@@ -4,7 +4,7 @@
 // The graph holds no execution state. Parameters (weights, biases, BN scale/shift) and BN running
 // statistics live in one arena, in plain row-major layout (Conv OIHW, Gemm OI as ONNX stores them),
 // their gradients in a second arena: one memset zeroes every gradient, one loop updates every
-// parameter. Executors (src/exec.h for oneDNN, src/ref.h for the plain-C reference) run a graph.
+// parameter. Executors (layers/exec.h for oneDNN, layers/ref.h for the plain-C reference) run a graph.
 //
 // Ownership: rn_graph_create allocates a graph; rn_graph_destroy frees it with every tensor name,
 // op name and both arenas. Ops' inputs/outputs are tensor indices into g->tensors.
@@ -122,7 +122,7 @@ int rn_graph_op(rn_graph *g, rn_op_type type, const char *name, const int *in, i
 // shape (batch 1), then lays out the arenas (zeroed). Every graph source ends here.
 int rn_graph_finalize(rn_graph *g, rn_err *err);
 
-// ---- the op contract (src/op_contract.c) --------------------------------------------------------
+// ---- the op contract (layers/op_contract.c) --------------------------------------------------------
 // What each op type accepts. rn_graph_finalize checks every graph against it, so executors, the
 // exporter and the weight transfer may rely on it: errors read
 //   op 'NAME' (Type): input I (SLOT) 'TENSOR' must be a parameter, is an activation

@@ -1,5 +1,5 @@
 // ref.c — the reference executor; see ref.h. Ops' twins live next to their oneDNN code in layers/.
-#include "src/ref.h"
+#include "layers/ref.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/graph.h"
+#include "layers/graph.h"
 
 #define ACT RN_SLOT_ACT
 #define PAR RN_SLOT_PARAM

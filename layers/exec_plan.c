@@ -1,5 +1,5 @@
 // exec_plan.c — which buffers the executor needs, by liveness, from tensor sizes; see exec_plan.h.
-#include "src/exec_plan.h"
+#include "layers/exec_plan.h"
 
 #include <stdlib.h>
 

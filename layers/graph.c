@@ -1,6 +1,6 @@
 // graph.c — building, parameter layout and initialisation of the op list (the op contract and shape
 // inference are in op_contract.c).
-#include "src/graph.h"
+#include "layers/graph.h"
 
 #include <math.h>
 #include <stdio.h>

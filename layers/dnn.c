@@ -6,7 +6,7 @@
 // 3.x (Debian 13, 3.7): one *_primitive_desc_create per primitive kind taking the arguments
 //   directly (and a dilation argument, 0 = none); memory descriptors are handles; a post-op
 //   eltwise has no scale. The algorithms, flags and arguments passed are the same on both.
-#include "src/dnn.h"
+#include "layers/dnn.h"
 
 #include <stdio.h>
 #include <stdlib.h>

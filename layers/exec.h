@@ -17,7 +17,7 @@
 #ifndef RN_EXEC_H
 #define RN_EXEC_H
 
-#include "src/graph.h"
+#include "layers/graph.h"
 
 typedef struct rn_exec rn_exec;
 

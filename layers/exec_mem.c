@@ -3,7 +3,7 @@
 // Layout model: oneDNN gives 4-D activations a channel-blocked layout (nChw16c on AVX-512, nChw8c on
 // AVX2); sizes here pad channels to 16, which is exact whenever C is a multiple of 16 (every ResNet
 // width) and an upper bound otherwise. The graph input stays plain NCHW, the Gemm output plain (N, K).
-// With these sizes the buffer plan is the executor's own (src/exec_plan.c), so acts and diffs match
+// With these sizes the buffer plan is the executor's own (layers/exec_plan.c), so acts and diffs match
 // what rn_exec_create allocates.
 //
 // Approximations (what oneDNN decides internally, not visible without creating its primitives):
@@ -13,13 +13,13 @@
 // - scratchpad: backward-weights primitives reduce per-thread partial weight gradients, so training
 //   counts threads x the largest weight; oneDNN's global scratchpad is the largest primitive's need,
 //   shared by all, so this is one term for the whole executor.
-#include "src/exec_mem.h"
+#include "layers/exec_mem.h"
 
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/exec_plan.h"
+#include "layers/exec_plan.h"
 
 #define BLOCK 16
 

@@ -1,10 +1,10 @@
 // exec_mem.h — the memory an executor will take, estimated from the graph's shapes alone: it runs
-// the executor's own shape and buffer planning (src/exec_plan.c) but allocates no buffer and creates
+// the executor's own shape and buffer planning (layers/exec_plan.c) but allocates no buffer and creates
 // no oneDNN object, so a run that would not fit is refused before anything big is allocated.
 #ifndef RN_EXEC_MEM_H
 #define RN_EXEC_MEM_H
 
-#include "src/exec.h"
+#include "layers/exec.h"
 #include "src/mem.h"
 
 // Bytes by kind. Exact (the executor's plan): input, acts, diffs, scratch, given the layout model

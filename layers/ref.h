@@ -7,7 +7,7 @@
 #ifndef RN_REF_H
 #define RN_REF_H
 
-#include "src/graph.h"
+#include "layers/graph.h"
 
 typedef struct rn_ref rn_ref;
 

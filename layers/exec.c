@@ -1,12 +1,12 @@
 // exec.c — the oneDNN executor: compiles a graph op by op, runs forward and backward.
-#include "src/exec.h"
+#include "layers/exec.h"
 
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/exec_plan.h"
+#include "layers/exec_plan.h"
 #include "src/mem.h"
 
 rn_exec_opts rn_exec_opts_default(int training) {
@@ -274,7 +274,7 @@ static const char *tensor_what(rn_exec *ex, const char *kind, int t, char *buf, 
     return buf;
 }
 
-// Activation and gradient buffers as src/exec_plan.c plans them (the memory estimate adds up the
+// Activation and gradient buffers as layers/exec_plan.c plans them (the memory estimate adds up the
 // same plan), and their memory objects. A buffer that cannot be allocated is an error naming it, not an abort.
 static int allocate_buffers(rn_exec *ex, rn_err *err) {
     rn_graph *g = ex->g;
