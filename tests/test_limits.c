@@ -182,9 +182,15 @@ static void test_eval_stopped(void) {
     snprintf(model, sizeof model, "%s/full/last.ckpt", dir);
     snprintf(val, sizeof val, "%s/val", dir);
     char *argv[] = {RESNET_EVAL, model, "--data", val, "--batch", "8", "--size", "16", "--resize", "16", NULL};
-    double t0 = now();
-    int rc = run(argv, NULL, 0, NULL, out, sizeof out);
-    double full_s = now() - t0;
+    // The faster of two uninterrupted runs: the first may pay for a cold page cache (6.8 s against
+    // under 2 s once seen), and a signal timed by it could arrive after the next run has finished.
+    double full_s = 1e30;
+    int rc = 0;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        double t0 = now();
+        rc = run(argv, NULL, 0, NULL, out, sizeof out);
+        if (now() - t0 < full_s) full_s = now() - t0;
+    }
     CHECK(rc == 0, "resnet-eval: status %d\n%s", rc, out);
     fprintf(stderr, "resnet-eval over %d images: %.1f s\n", 4 * VAL_PER_CLASS, full_s);
     // A quarter of the way in, by the uninterrupted run's clock.
