@@ -66,9 +66,9 @@ void rn_autoaug_crop(float *chw, int size, const rn_data_opts *o, rn_rng *r, uin
     if (o->auto_aug == RN_AUTO_NONE) return;
     size_t n = 3 * (size_t)size * (size_t)size;
     uint8_t *px = buf, *tmp = buf + n;
-    for (size_t i = 0; i < n; i++) {
-        float v = chw[i] * 255.0f;
-        px[i] = (uint8_t)(v <= 0.0f ? 0 : v >= 255.0f ? 255 : lrintf(v));
+    for (size_t i = 0; i < n; i++) {  // to nearest (halves up); the values are in [0, 1]
+        float v = chw[i] * 255.0f + 0.5f;
+        px[i] = (uint8_t)(v <= 0.0f ? 0 : v >= 255.0f ? 255 : v);
     }
     rn_aa_choice ops[RN_AA_MAX_OPS];
     int k = rn_aa_sample(r, o->auto_aug, o->randaugment_n, o->randaugment_m, size, size, ops);
@@ -100,22 +100,26 @@ int rn_random_erasing(rn_rng *r, float *chw, int w, int h, double p) {
     if (rn_rng_uniform(r) >= p) return 0;
     int b[4];
     if (!rn_erase_box(r, w, h, 0.02, 0.33, 0.3, 3.3, b)) return 0;
-    // Standard normals, both values of each Box-Muller pair (a box holds up to 50,000 of them).
-    double spare = 0;
+    // Standard normals, both values of each pair of Marsaglia's polar method (a box holds up to
+    // 50,000 of them; no trigonometry), the two uniforms from one 64-bit draw.
+    float spare = 0;
     int have = 0;
     for (int c = 0; c < 3; c++)
         for (int y = b[1]; y < b[1] + b[3]; y++) {
             float *row = chw + ((size_t)c * h + y) * w + b[0];
             for (int x = 0; x < b[2]; x++) {
                 if (have) {
-                    row[x] = (float)spare, have = 0;
+                    row[x] = spare, have = 0;
                     continue;
                 }
-                double u1 = rn_rng_uniform(r), u2 = rn_rng_uniform(r);
-                if (u1 < 1e-300) u1 = 1e-300;
-                double rad = sqrt(-2.0 * log(u1)), t = 6.283185307179586 * u2;
-                row[x] = (float)(rad * cos(t));
-                spare = rad * sin(t), have = 1;
+                double u, v, s;
+                do {
+                    uint64_t k = rn_rng_u64(r);
+                    u = (double)(uint32_t)k * 0x1p-31 - 1.0, v = (double)(k >> 32) * 0x1p-31 - 1.0;
+                    s = u * u + v * v;
+                } while (s >= 1.0 || s == 0.0);
+                double f = sqrt(-2.0 * log(s) / s);
+                row[x] = (float)(u * f), spare = (float)(v * f), have = 1;
             }
         }
     return 1;
