@@ -56,7 +56,7 @@ set(RN_PUBLIC_HEADERS
   src/config.h src/config_table.h src/parse.h src/train.h src/mem.h layers/exec_mem.h src/signals.h src/model_meta.h
   layers/softmax_xent.h layers/eval_counts.h
   data/opts.h data/image.h data/jpeg.h data/png.h data/transform.h data/dataset.h data/loader.h data/evaluate.h
-  data/imagefiles.h
+  data/imagefiles.h data/augment.h
   optim/sgd.h optim/step.h optim/schedule.h optim/checkpoint.h optim/finetune.h
   export/onnx.h export/model_io.h export/classes.h)
 foreach(h ${RN_PUBLIC_HEADERS})

@@ -373,11 +373,13 @@ void rn_loader_destroy(rn_loader *l) {
 
 void rn_loader_mem_plan(const rn_data_opts *o, size_t n_samples, int follows, const char *what, rn_mem_plan *p) {
     // The queue as rn_loader_create allocates it; per worker an RGB decode of an image about twice the
-    // resize on each side (photos are decoded whole) and a file buffer; the workers' threads.
+    // resize on each side (photos are decoded whole), a file buffer and the auto-augment buffers;
+    // the workers' threads.
     double per = (double)o->prefetch * (3.0 * o->size * o->size * rn_data_views(o) * sizeof(float) + sizeof(int32_t) +
                                         sizeof(size_t));
     double side = 2.0 * rn_data_resize(o), nctx = o->workers > 0 ? o->workers : 1;
-    double fixed = nctx * (side * side * 3 + 1048576.0) + (double)n_samples * (sizeof(size_t) + 1);
+    double aug = o->auto_aug != RN_AUTO_NONE ? 6.0 * o->size * o->size : 0;  // the 8-bit stage's buffers
+    double fixed = nctx * (side * side * 3 + 1048576.0 + aug) + (double)n_samples * (sizeof(size_t) + 1);
     rn_mem_add(p, what, fixed + (follows ? 0 : per * o->batch_size), follows ? per : 0, RN_MEM_NEW);
     rn_mem_add_threads(p, "loader threads", o->workers);
 }

@@ -27,6 +27,9 @@ rn_data_opts rn_data_opts_default(void) {
     o.scale_max = 1.0;
     o.ratio_min = 3.0 / 4.0;
     o.ratio_max = 4.0 / 3.0;
+    o.auto_aug = RN_AUTO_NONE;
+    o.randaugment_n = 2;  // torchvision RandAugment's num_ops and magnitude
+    o.randaugment_m = 9;
     return o;
 }
 
@@ -58,6 +61,8 @@ static const rn_key data_keys[] = {
     RN_K_FLOATS("std", T, std, 0, INFINITY, RN_KEY_LO_OPEN, "RGB standard deviation of the normalisation"),
 };
 
+static const char *const auto_names[] = {"none", "trivialaugment", "randaugment", NULL};
+
 #define ALIAS(K, f, D)                                                                                        \
     {.name = K, .type = RN_KEY_DOUBLE, .off = RN_FIELD(T, f, double), .lo = 0, .hi = INFINITY,                \
      .flags = RN_KEY_ALIAS | RN_KEY_LO_OPEN, .doc = D}
@@ -77,6 +82,12 @@ static const rn_key augment_keys[] = {
     RN_K_DOUBLE("lighting", T, lighting, 0, INFINITY, "AlexNet PCA lighting noise std (0.1 in the AlexNet / fb.resnet.torch recipe); 0 = off"),
     RN_K_INT("pad_crop", T, pad_crop, 0, 1024,
              "> 0: small images — pad this many pixels (black) and random-crop `size` instead of RandomResizedCrop"),
+    RN_K_CHOICE("auto", T, auto_aug, auto_names,
+                "`trivialaugment` (TrivialAugmentWide) or `randaugment`: torchvision's ops on the 8-bit crop, after crop and flip"),
+    RN_K_INT("randaugment_n", T, randaugment_n, 1, RN_AUGMENT_MAX_OPS, "RandAugment: operations per image (torchvision's `num_ops`)"),
+    RN_K_INT("randaugment_m", T, randaugment_m, 0, 30, "RandAugment: magnitude bin of 31 (torchvision's `magnitude`)"),
+    RN_K_DOUBLE("random_erasing", T, random_erasing, 0, 1,
+                "RandomErasing probability after normalisation (scale 0.02–0.33, ratio 0.3–3.3, normal noise); 0 = off"),
 };
 #undef ALIAS
 #undef T
@@ -107,6 +118,13 @@ int rn_data_opts_check(const rn_data_opts *o, rn_err *err) {
                        o->ratio_min, o->ratio_max);
     for (int c = 0; c < 3; c++)
         if (!(o->std[c] > 0)) return rn_fail(err, "[data] std must be positive");
+    if (o->auto_aug < RN_AUTO_NONE || o->auto_aug > RN_AUTO_RAND)
+        return rn_fail(err, "[augment] auto = %d: need none, trivialaugment or randaugment", o->auto_aug);
+    if (o->randaugment_n < 1 || o->randaugment_n > RN_AUGMENT_MAX_OPS || o->randaugment_m < 0 || o->randaugment_m > 30)
+        return rn_fail(err, "[augment] randaugment_n = %d, randaugment_m = %d: need 1..%d and 0..30",
+                       o->randaugment_n, o->randaugment_m, RN_AUGMENT_MAX_OPS);
+    if (!(o->random_erasing >= 0 && o->random_erasing <= 1))
+        return rn_fail(err, "[augment] random_erasing = %g: need a probability in [0, 1]", o->random_erasing);
     if (o->max_file_mb < 1 || o->max_file_mb > 4096)
         return rn_fail(err, "[data] max_file_mb = %d: need 1..4096", o->max_file_mb);
     return 0;

@@ -38,17 +38,22 @@ typedef struct rn_data_opts {
     double brightness, contrast, saturation;  // ColorJitter strengths, 0 = off
     double lighting;            // AlexNet PCA lighting noise std, 0 = off
     int pad_crop;               // > 0: pad this many px and random-crop `size` instead of RRC
+    int auto_aug;               // RN_AUTO_*: TrivialAugmentWide / RandAugment on the 8-bit crop
+    int randaugment_n, randaugment_m;  // RandAugment's num_ops and magnitude bin (of 31)
+    double random_erasing;      // RandomErasing probability after normalisation, 0 = off
     // Evaluation only, no INI key (resnet-eval --tta): test-time augmentation of the eval loader.
     int tta;                    // RN_TTA_NONE: the centre crop; RN_TTA_TEN_CROP: 10 crops per image
 } rn_data_opts;
 
 enum { RN_TTA_NONE = 0, RN_TTA_TEN_CROP = 1 };
+#define RN_AUGMENT_MAX_OPS 16  // randaugment_n at most
+enum { RN_AUTO_NONE = 0, RN_AUTO_TRIVIAL = 1, RN_AUTO_RAND = 2 };  // [augment] auto (data/augment.h)
 
 // Crops an evaluation loader delivers per image: 1, or 10 with ten-crop.
 static inline int rn_data_views(const rn_data_opts *o) { return o->tta == RN_TTA_TEN_CROP ? 10 : 1; }
 
 // ImageNet defaults: size 224, resize auto (crop_pct 0.875: 256), batch 256, RRC scale 0.08-1, ratio 3/4-4/3, flip on,
-// no jitter, no lighting, mean/std of the torchvision model cards.
+// no jitter, no lighting, no auto-augment or erasing (RandAugment n 2, m 9 when chosen), mean/std of the torchvision model cards.
 rn_data_opts rn_data_opts_default(void);
 
 // The keys of [data] and [augment] (src/config_table.h); both set fields of rn_data_opts.

@@ -1,6 +1,8 @@
 // transform.c — crop geometry, bilinear resampling, colour jitter, PCA lighting, normalisation.
 #include "data/transform.h"
 
+#include "data/augment.h"
+
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -123,6 +125,7 @@ static void bilinear_free(rn_xform_ws *ws) {
 
 void rn_xform_ws_free(rn_xform_ws *ws) {
     bilinear_free(ws);
+    free(ws->aug);
     rn_pil_ws_free(&ws->pil);
     memset(ws, 0, sizeof *ws);
 }
@@ -321,6 +324,16 @@ int rn_preprocess_image(rn_decoder *d, rn_xform_ws *ws, const uint8_t *buf, size
                 return rn_fail(err, "out of memory: resampling tables for %dx%d output", p.out_w, p.out_h);
     }
 
+    if (rng && o->auto_aug != RN_AUTO_NONE) {
+        size_t need = 6 * hw;  // the 8-bit crop and the operations' scratch
+        if (need > ws->aug_cap) {
+            free(ws->aug);
+            ws->aug = malloc(need);  // plain malloc: a sample that does not fit is skipped
+            ws->aug_cap = ws->aug ? need : 0;
+            if (!ws->aug) return rn_fail(err, "out of memory: auto-augment buffers for %dx%d", o->size, o->size);
+        }
+        rn_autoaug_crop(out, o->size, o, rng, ws->aug);
+    }
     if (rng && (o->brightness > 0 || o->contrast > 0 || o->saturation > 0)) {
         const double s[3] = {o->brightness, o->contrast, o->saturation};
         int order[3] = {0, 1, 2};
@@ -339,5 +352,6 @@ int rn_preprocess_image(rn_decoder *d, rn_xform_ws *ws, const uint8_t *buf, size
         rn_lighting(out, hw, alpha);
     }
     for (int v = 0; v < views; v++) rn_normalize(out + 3 * hw * (size_t)v, hw, o->mean, o->std);
+    if (rng) rn_random_erasing(rng, out, o->size, o->size, o->random_erasing);
     return 0;
 }

@@ -82,6 +82,8 @@ typedef struct rn_xform_ws {
     float *rows;     // (2, 3, cap) horizontally interpolated source rows
     int cap;
     rn_pil_ws pil;
+    uint8_t *aug;    // the auto-augment stage's 8-bit crop and scratch (data/augment.h)
+    size_t aug_cap;  // bytes
 } rn_xform_ws;
 void rn_xform_ws_free(rn_xform_ws *ws);
 
@@ -112,12 +114,14 @@ void rn_normalize(float *chw, size_t hw, const float mean[3], const float std[3]
 
 // The whole per-sample pipeline on a JPEG or PNG file in memory (data/image.h): header, plan
 // (random when rng is given, i.e. training; else the evaluation plan), then
-//   training:   decode at the smallest sufficient DCT scale, bilinear sampling, colour jitter and
-//               lighting (if enabled);
+//   training:   decode at the smallest sufficient DCT scale, bilinear sampling, auto-augment
+//               (TrivialAugment / RandAugment on the crop quantised to 8 bits), colour jitter and
+//               lighting (each if enabled);
 //   evaluation: full-size decode, rn_resample_pil (torchvision's Resize + CenterCrop);
-// and normalisation. out is (3, size, size).
-// The random draws, in order: crop (RRC box, or pad offsets x then y), flip, jitter order and
-// factors, lighting alphas — the stream is (seed, epoch, index) so results are reproducible.
+// and normalisation, then (training) random erasing. out is (3, size, size).
+// The random draws, in order: crop (RRC box, or pad offsets x then y), flip, auto-augment ops,
+// jitter order and factors, lighting alphas, erasing — the stream is (seed, epoch, index) so
+// results are reproducible. A stage that is off draws nothing.
 // Evaluation with o->tta = RN_TTA_TEN_CROP writes the ten crops of rn_plan_ten_crop: out is then
 // (10, 3, size, size).
 int rn_preprocess_image(rn_decoder *d, rn_xform_ws *ws, const uint8_t *buf, size_t len,

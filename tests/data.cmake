@@ -21,3 +21,10 @@ target_compile_definitions(test_data_torchvision PRIVATE RN_PY="/usr/bin/python3
   RN_TV_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/torchvision_ref.py"
   RN_CORPUS_DIR="${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus")
 set_tests_properties(test_data_torchvision PROPERTIES SKIP_RETURN_CODE 77)
+# TrivialAugment / RandAugment and random erasing (issue 14): the operations against torchvision's
+# on PIL images (Debian's python3-torchvision via /usr/bin/python3; that part skips, 77, without
+# it), the magnitude tables, the sampling distributions, erasing, worker-count independence.
+rn_test(test_data_augment SOURCES test_data_augment.c LIBS rn_data TIMEOUT 120)
+target_compile_definitions(test_data_augment PRIVATE RN_PY="/usr/bin/python3"
+  RN_AUG_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/augment_ref.py")
+set_tests_properties(test_data_augment PROPERTIES SKIP_RETURN_CODE 77)
