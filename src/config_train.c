@@ -144,7 +144,7 @@ static const rn_key export_keys[] = {
 #undef T
 
 const rn_section rn_train_section = RN_SECTION("train", train_keys, "The trainer.");
-const rn_section rn_optim_section = RN_SECTION("optim", optim_keys, "SGD with momentum, as above.");
+const rn_section rn_optim_section = RN_SECTION("optim", optim_keys, "The optimiser (SGD with momentum, LARS or AdamW) and gradient clipping, as above.");
 const rn_section rn_schedule_section = RN_SECTION("schedule", schedule_keys, "The learning-rate schedule, as above.");
 const rn_section rn_checkpoint_section = RN_SECTION("checkpoint", checkpoint_keys, "Checkpoints in the run folder.");
 const rn_section rn_export_section = RN_SECTION("export", export_keys, "The ONNX file written when training ends.");

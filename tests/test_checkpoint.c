@@ -119,10 +119,10 @@ static void test_refusals(void) {
     expect_refused(bad, "CRC", "flipped bit");
     // Wrong version (with a valid CRC, so the version check itself speaks).
     memcpy(m, b, n);
-    put_le32(m + 8, 3);
+    put_le32(m + 8, RN_CKPT_VERSION + 1);  // one past the newest
     fix_crc(m, n);
     write_bytes(bad, m, n);
-    expect_refused(bad, "version 3 is not supported", "version 3");
+    expect_refused(bad, "version 4 is not supported", "version 4");
     // Not a checkpoint at all.
     write_bytes(bad, "hello, world\n", 13);
     expect_refused(bad, "not a resnet.c checkpoint", "text file");
