@@ -1,6 +1,7 @@
-// test_checkpoint.c — checkpoints round-trip bit for bit and rebuild the network (version 3 with AdamW's second
-// moment and the EMA too); truncated, corrupted, wrong-version and structurally broken files are refused with a message (never a
-// crash); fine-tuning swaps the classifier and keeps everything else; freezing by stage.
+// test_checkpoint.c — checkpoints round-trip bit for bit and rebuild the network (version 3 with
+// AdamW's second moment and the EMA too); truncated, corrupted, wrong-version and structurally broken
+// files are refused with a message (never a crash); fine-tuning swaps the classifier and keeps
+// everything else; freezing by stage.
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
