@@ -73,6 +73,11 @@ static void w_floats(wfile *w, const float *x, size_t n) {
 
 static int saves_value(const rn_tensor *t) { return t->role == RN_PARAM || t->role == RN_STATE; }
 static int saves_momentum(const rn_tensor *t) { return t->role == RN_PARAM && t->trainable; }
+// Whether tensor t has an entry of `kind`: values and EMAs for PARAM and STATE, optimiser buffers
+// for trainable parameters.
+static int saves_kind(const rn_tensor *t, int kind) {
+    return kind == RN_CKPT_VALUE || kind == RN_CKPT_EMA ? saves_value(t) : saves_momentum(t);
+}
 
 static size_t entry_bytes(const rn_tensor *t) {
     return 2 + strlen(t->name) + 2 + 8 * (size_t)t->ndim + 4 * rn_tensor_numel(t);
@@ -101,7 +106,17 @@ static void sync_dir(const char *path) {
 
 int rn_checkpoint_save(const char *path, const rn_graph *g, const float *momentum, const char *meta,
                        rn_err *err) {
+    rn_ckpt_bufs b = {.momentum = momentum};
+    return rn_checkpoint_save_bufs(path, g, &b, meta, err);
+}
+
+int rn_checkpoint_save_bufs(const char *path, const rn_graph *g, const rn_ckpt_bufs *bufs, const char *meta,
+                            rn_err *err) {
     if (!meta) meta = "";
+    // Entry kinds after the value, in the order written (the reader sorts them anyway).
+    const float *extra[3] = {bufs->momentum, bufs->moment2, bufs->ema};
+    const int kinds[3] = {RN_CKPT_MOMENTUM, RN_CKPT_MOMENT2, RN_CKPT_EMA};
+    uint32_t version = bufs->moment2 || bufs->ema ? 3 : 2;
     const char *why = rn_ckpt_graph_unwritable(g);
     // What the reader would refuse is not written: each metadata line must be key=value.
     for (const char *l = meta; !why && *l;) {
@@ -119,7 +134,8 @@ int rn_checkpoint_save(const char *path, const rn_graph *g, const float *momentu
         const rn_tensor *t = &g->tensors[i];
         if (!saves_value(t)) continue;
         count++, tens += entry_bytes(t);
-        if (momentum && saves_momentum(t)) count++, tens += entry_bytes(t);
+        for (int k = 0; k < 3; k++)
+            if (extra[k] && saves_kind(t, kinds[k])) count++, tens += entry_bytes(t);
     }
     size_t ml = strlen(meta);
     uint64_t total = HEADER_BYTES + N_SECTIONS * SECTION_BYTES + ml + gb.n + tens + 4;
@@ -135,7 +151,7 @@ int rn_checkpoint_save(const char *path, const rn_graph *g, const float *momentu
         return rn_fail(err, "%s: cannot write checkpoint: %s", path, strerror(e));
     }
     w_put(&w, MAGIC, 8);
-    w_uint(&w, RN_CKPT_VERSION, 4);
+    w_uint(&w, version, 4);
     w_uint(&w, 0, 4);
     w_uint(&w, total, 8);
     w_put(&w, SECTIONS[0], 4);
@@ -151,7 +167,8 @@ int rn_checkpoint_save(const char *path, const rn_graph *g, const float *momentu
         const rn_tensor *t = &g->tensors[i];
         if (!saves_value(t)) continue;
         w_entry(&w, t, RN_CKPT_VALUE, t->data);
-        if (momentum && saves_momentum(t)) w_entry(&w, t, RN_CKPT_MOMENTUM, momentum + t->offset);
+        for (int k = 0; k < 3; k++)
+            if (extra[k] && saves_kind(t, kinds[k])) w_entry(&w, t, kinds[k], extra[k] + t->offset);
     }
     uint32_t crc = (uint32_t)w.crc;
     w_uint(&w, crc, 4);
@@ -256,7 +273,10 @@ static int entry_cmp(const void *a, const void *b) {
     return s ? s : x->kind - y->kind;
 }
 
-static const char *kind_name(int kind) { return kind == RN_CKPT_VALUE ? "tensor" : "momentum buffer of"; }
+static const char *kind_name(int kind) {
+    static const char *const names[] = {"tensor", "momentum buffer of", "second-moment buffer of", "EMA of"};
+    return names[kind];
+}
 
 static int parse_tensors(rn_ckpt *c, rn_br *cur, rn_err *err) {
     RN_CHECK(!c->entries);  // one TENS section per file (parse_sections)
@@ -264,9 +284,9 @@ static int parse_tensors(rn_ckpt *c, rn_br *cur, rn_err *err) {
     // An entry takes at least 8 bytes (empty name, kind, rank 0, one float), which bounds the
     // array by the section's size before it is allocated.
     if (cur->bad) return rn_fail(err, "%s: TENS: truncated before the count", c->path);
-    if (n > 2 * RN_CKPT_MAX_TENSORS || n > rn_br_left(cur) / 8)
+    if (n > 4 * RN_CKPT_MAX_TENSORS || n > rn_br_left(cur) / 8)
         return rn_fail(err, "%s: TENS: %u entries do not fit in its %zu bytes (or exceed %d)", c->path, n,
-                       rn_br_left(cur), 2 * RN_CKPT_MAX_TENSORS);
+                       rn_br_left(cur), 4 * RN_CKPT_MAX_TENSORS);
     c->entries = rn_calloc((size_t)n + 1, sizeof *c->entries);
     for (uint32_t i = 0; i < n; i++) {
         rn_ckpt_entry *e = &c->entries[c->n_entries];
@@ -277,9 +297,10 @@ static int parse_tensors(rn_ckpt *c, rn_br *cur, rn_err *err) {
         e->ndim = (int)rn_br_uint(cur, 1);
         uint64_t numel = 0;
         if (cur->bad) return rn_fail(err, "%s: TENS: tensor '%s' is truncated", c->path, e->name);
-        if (e->kind != RN_CKPT_VALUE && e->kind != RN_CKPT_MOMENTUM)
-            return rn_fail(err, "%s: TENS: tensor '%s': kind %d is neither 0 (value) nor 1 (momentum)", c->path,
-                           e->name, e->kind);
+        int last_kind = c->version >= 3 ? RN_CKPT_EMA : RN_CKPT_MOMENTUM;
+        if (e->kind > last_kind)
+            return rn_fail(err, "%s: TENS: tensor '%s': kind %d is unknown to format version %u (0 value, 1 momentum%s)",
+                           c->path, e->name, e->kind, c->version, c->version >= 3 ? ", 2 second moment, 3 EMA" : "");
         if (e->ndim > RN_MAX_DIMS)
             return rn_fail(err, "%s: TENS: tensor '%s': rank %d exceeds %d", c->path, e->name, e->ndim, RN_MAX_DIMS);
         if ((why = rn_br_dims(cur, e->ndim, e->dims, &numel)))
@@ -350,9 +371,9 @@ static int check_header(const char *path, const unsigned char *h, size_t got, si
     *version = (uint32_t)rn_br_uint(&c, 4);
     uint32_t flags = (uint32_t)rn_br_uint(&c, 4);
     uint64_t total = rn_br_uint(&c, 8);
-    if (*version != 1 && *version != 2)
-        return rn_fail(err, "%s: checkpoint format version %u is not supported (this build reads versions 1 and 2)",
-                       path, *version);
+    if (*version < 1 || *version > RN_CKPT_VERSION)
+        return rn_fail(err, "%s: checkpoint format version %u is not supported (this build reads versions 1 to %d)",
+                       path, *version, RN_CKPT_VERSION);
     if (flags != 0) return rn_fail(err, "%s: header flags 0x%x are unknown to format version %u", path, flags, *version);
     if (total != size)
         return rn_fail(err, "%s: truncated or damaged checkpoint: %zu bytes, the header says %llu", path, size,
@@ -429,7 +450,7 @@ static int same_shape(const rn_ckpt_entry *e, const rn_tensor *t) {
 static int check_kind(const rn_ckpt *c, const rn_graph *g, int kind, rn_err *err) {
     for (int i = 0; i < g->n_tensors; i++) {
         const rn_tensor *t = &g->tensors[i];
-        if (!(kind == RN_CKPT_VALUE ? saves_value(t) : saves_momentum(t))) continue;
+        if (!saves_kind(t, kind)) continue;
         const rn_ckpt_entry *e = rn_ckpt_find(c, t->name, kind);
         if (!e) return rn_fail(err, "%s: TENS: %s '%s' is missing", c->path, kind_name(kind), t->name);
         if (!same_shape(e, t))
@@ -442,7 +463,7 @@ static int check_kind(const rn_ckpt *c, const rn_graph *g, int kind, rn_err *err
 static void load_kind(const rn_ckpt *c, const rn_graph *g, int kind, float *base) {
     for (int i = 0; i < g->n_tensors; i++) {
         const rn_tensor *t = &g->tensors[i];
-        if (kind == RN_CKPT_VALUE ? saves_value(t) : saves_momentum(t))
+        if (saves_kind(t, kind))
             rn_ckpt_entry_read(rn_ckpt_find(c, t->name, kind), base + t->offset);
     }
 }
@@ -466,8 +487,12 @@ int rn_ckpt_build_graph(const rn_ckpt *c, rn_graph **out, rn_err *err) {
 }
 
 int rn_ckpt_load_momentum(const rn_ckpt *c, const rn_graph *g, float *momentum, rn_err *err) {
-    if (check_kind(c, g, RN_CKPT_MOMENTUM, err)) return -1;
-    load_kind(c, g, RN_CKPT_MOMENTUM, momentum);
+    return rn_ckpt_load_kind(c, g, RN_CKPT_MOMENTUM, momentum, err);
+}
+
+int rn_ckpt_load_kind(const rn_ckpt *c, const rn_graph *g, int kind, float *base, rn_err *err) {
+    if (check_kind(c, g, kind, err)) return -1;
+    load_kind(c, g, kind, base);
     return 0;
 }
 

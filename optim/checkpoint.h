@@ -21,15 +21,25 @@
 
 #include "layers/graph.h"
 
-#define RN_CKPT_VERSION 2  // written; versions 1 and 2 are read
+#define RN_CKPT_VERSION 3  // the newest written; versions 1 to 3 are read
 
 // TENS entry kinds: values of the file format itself (written as these bytes), not of any enum.
-enum { RN_CKPT_VALUE = 0, RN_CKPT_MOMENTUM = 1 };
+// Kinds 2 and 3 came with version 3 (AdamW, EMA); a file without them is still written as version
+// 2, so that builds before them read it.
+enum { RN_CKPT_VALUE = 0, RN_CKPT_MOMENTUM = 1, RN_CKPT_MOMENT2 = 2, RN_CKPT_EMA = 3 };
 
 // Writes every PARAM and STATE tensor of g; and, when momentum is not NULL (arena offsets, as
 // rn_sgd's), the momentum buffer of every trainable parameter. meta: "key=value\n" lines or NULL.
 int rn_checkpoint_save(const char *path, const rn_graph *g, const float *momentum, const char *meta,
                        rn_err *err);
+
+// The optimiser's and the EMA's buffers (arena offsets of g; each may be NULL): momentum (SGD's v,
+// AdamW's first moment) and moment2 (AdamW's second moment) for every trainable parameter, ema for
+// every PARAM and STATE tensor (optim/ema.h).
+typedef struct rn_ckpt_bufs {
+    const float *momentum, *moment2, *ema;
+} rn_ckpt_bufs;
+int rn_checkpoint_save_bufs(const char *path, const rn_graph *g, const rn_ckpt_bufs *b, const char *meta, rn_err *err);
 
 // A checkpoint read into memory. Created by rn_ckpt_read, freed by rn_ckpt_free (which frees the
 // entries, names and meta strings it hands out).
@@ -67,6 +77,8 @@ int rn_ckpt_build_graph(const rn_ckpt *c, rn_graph **out, rn_err *err);
 // Fills the momentum buffer (arena offsets of g) of every trainable parameter of g; a missing
 // entry or a shape that differs is an error.
 int rn_ckpt_load_momentum(const rn_ckpt *c, const rn_graph *g, float *momentum, rn_err *err);
+// The same for any kind: RN_CKPT_MOMENT2 (trainable parameters) or RN_CKPT_EMA (PARAM and STATE).
+int rn_ckpt_load_kind(const rn_ckpt *c, const rn_graph *g, int kind, float *base, rn_err *err);
 
 // The model alone, from a checkpoint file (resnet-export, resnet-predict, fine-tuning).
 int rn_checkpoint_load_model(const char *path, rn_graph **out, rn_err *err);

@@ -31,6 +31,10 @@ rn_sgd *rn_sgd_create(const rn_graph *g, const rn_sgd_opts *o) {
     s->g = g;
     s->momentum = rn_malloc_aligned(g->arena_size * sizeof(float) + 64);
     memset(s->momentum, 0, g->arena_size * sizeof(float));
+    if (o->type == RN_OPT_ADAMW) {
+        s->moment2 = rn_malloc_aligned(g->arena_size * sizeof(float) + 64);
+        memset(s->moment2, 0, g->arena_size * sizeof(float));
+    }
     s->decay = rn_calloc((size_t)g->n_tensors + 1, sizeof(float));
     s->norm_or_bias = rn_calloc((size_t)g->n_tensors + 1, 1);
     classify(g, o, s->decay, s->norm_or_bias);
@@ -40,6 +44,7 @@ rn_sgd *rn_sgd_create(const rn_graph *g, const rn_sgd_opts *o) {
 void rn_sgd_destroy(rn_sgd *s) {
     if (!s) return;
     rn_free_aligned(s->momentum);
+    rn_free_aligned(s->moment2);
     free(s->decay);
     free(s->norm_or_bias);
     free(s);
@@ -76,8 +81,38 @@ static void lars_tensor(rn_sgd *s, const rn_tensor *t, int i, const float *gr, f
     }
 }
 
+// One AdamW update of every trainable tensor (see sgd.h); the bias corrections in double, as
+// PyTorch computes them in Python floats.
+static void adamw_step(rn_sgd *s, rn_graph *g, const float *grad, float grad_scale, double lr) {
+    s->t++;
+    const double bc1 = 1.0 - pow(s->o.beta1, (double)s->t), bc2 = 1.0 - pow(s->o.beta2, (double)s->t);
+    const float b1 = (float)s->o.beta1, b2 = (float)s->o.beta2, eps = (float)s->o.eps;
+    const float step = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2);
+    for (int i = 0; i < g->n_tensors; i++) {
+        const rn_tensor *t = &g->tensors[i];
+        if (t->role != RN_PARAM || !t->trainable) continue;
+        const float keep = (float)(1.0 - lr * s->decay[i]);
+        float *w = t->data, *m = s->momentum + t->offset, *v = s->moment2 + t->offset;
+        const float *gr = grad + t->offset;
+        long n = (long)rn_tensor_numel(t);
+#pragma omp parallel for schedule(static) if (n > 32768)
+        for (long j = 0; j < n; j++) {
+            float gj = gr[j] * grad_scale;
+            float mj = b1 * m[j] + (1 - b1) * gj, vj = b2 * v[j] + (1 - b2) * gj * gj;
+            m[j] = mj, v[j] = vj;
+            w[j] = w[j] * keep - step * (mj / (sqrtf(vj) / bc2_sqrt + eps));
+        }
+    }
+    g->version++;
+}
+
 void rn_sgd_step(rn_sgd *s, rn_graph *g, const float *grad, float grad_scale, double lr_d) {
     RN_CHECK(g == s->g);
+    if (s->o.type == RN_OPT_ADAMW) {
+        adamw_step(s, g, grad, grad_scale, lr_d);
+        return;
+    }
+    s->t++;
     if (s->o.type == RN_OPT_LARS) {
         for (int i = 0; i < g->n_tensors; i++) {
             const rn_tensor *t = &g->tensors[i];

@@ -12,6 +12,14 @@
 // BatchNormalization scale/shift and Conv/Gemm biases are excluded from both the adaptation and
 // the decay (local = 1, wd = 0), as the large-batch recipes do. Nesterov does not apply.
 //
+// AdamW (type = RN_OPT_ADAMW; Loshchilov & Hutter 2019, "Decoupled Weight Decay Regularization",
+// arXiv:1711.05101), as PyTorch's torch.optim.AdamW (amsgrad off), at optimiser step t = 1, 2, ...:
+//     w *= 1 - lr * wd;   m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) g^2
+//     w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+// with wd per tensor as for SGD (norm_weight_decay / bias_weight_decay = 0 exempt BatchNormalization
+// and biases). m lives in the momentum buffer, v in moment2; t is rn_sgd.t (the trainer sets it to
+// the run's step count on resume, so it needs no field of its own in a checkpoint).
+//
 // Ownership: rn_sgd_create allocates the momentum buffers (one float per arena float, at the
 // arena's offsets, so a checkpoint stores them by tensor name); rn_sgd_destroy frees them.
 #ifndef RN_OPTIM_SGD_H
@@ -19,10 +27,10 @@
 
 #include "layers/graph.h"
 
-enum { RN_OPT_SGD = 0, RN_OPT_LARS = 1 };
+enum { RN_OPT_SGD = 0, RN_OPT_LARS = 1, RN_OPT_ADAMW = 2 };
 
 typedef struct rn_sgd_opts {
-    int type;                  // RN_OPT_SGD or RN_OPT_LARS
+    int type;                  // RN_OPT_SGD, RN_OPT_LARS or RN_OPT_ADAMW
     double trust;              // LARS trust coefficient eta (0.001 in the paper)
     double lr;                 // peak learning rate, for lr_base_batch samples per step when that is set
     int lr_base_batch;         // 0: lr as given; N: lr * (samples per optimiser step) / N (linear scaling)
@@ -31,19 +39,24 @@ typedef struct rn_sgd_opts {
     double weight_decay;       // 1e-4, on every trainable tensor unless one of the two below applies
     double norm_weight_decay;  // BatchNormalization scale and shift; < 0: weight_decay
     double bias_weight_decay;  // Conv and Gemm biases; < 0: weight_decay
+    double beta1, beta2, eps;  // AdamW: 0.9, 0.999, 1e-8 (PyTorch's defaults)
+    double clip_grad_norm;     // 0: off; c > 0: gradients scaled so that their global L2 norm is at most c (optim/step.h)
 } rn_sgd_opts;
 
 // Inline so that the config reader (rn_model) needs no link to optim/.
 static inline rn_sgd_opts rn_sgd_opts_default(void) {
     rn_sgd_opts o = {.type = RN_OPT_SGD, .trust = 0.001, .lr = 0.1, .lr_base_batch = 0, .momentum = 0.9, .nesterov = 0, .weight_decay = 1e-4,
-                     .norm_weight_decay = -1, .bias_weight_decay = -1};
+                     .norm_weight_decay = -1, .bias_weight_decay = -1, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8,
+                     .clip_grad_norm = 0};
     return o;
 }
 
 typedef struct rn_sgd {
     rn_sgd_opts o;
     const rn_graph *g;   // borrowed: the graph whose parameters this optimiser updates
-    float *momentum;     // (g->arena_size) momentum buffer v at the arena's offsets; trainable PARAMs only
+    float *momentum;     // (g->arena_size) momentum buffer v (AdamW: m) at the arena's offsets; trainable PARAMs only
+    float *moment2;      // (g->arena_size) AdamW's second moment v; NULL for SGD and LARS
+    int64_t t;           // updates taken (AdamW's bias correction)
     float *decay;        // (g->n_tensors) weight decay of each tensor (0 for non-parameters)
     unsigned char *norm_or_bias;  // (g->n_tensors) 1: BatchNormalization scale/shift or a bias (LARS exempts them)
 } rn_sgd;

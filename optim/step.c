@@ -1,6 +1,7 @@
 // step.c — one training step; see step.h.
 #include "optim/step.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "layers/softmax_xent.h"
@@ -51,10 +52,34 @@ int rn_step_batch(rn_step *s, const int32_t *labels, int last, double *loss_out,
     return 0;
 }
 
+double rn_step_grad_norm(const rn_graph *g, const float *grad, float grad_scale) {
+    double ss = 0;
+    for (int i = 0; i < g->n_tensors; i++) {
+        const rn_tensor *t = &g->tensors[i];
+        if (t->role != RN_PARAM || !t->trainable) continue;
+        const float *gr = grad + t->offset;
+        size_t n = rn_tensor_numel(t);
+        for (size_t j = 0; j < n; j++) {
+            double x = (double)(gr[j] * grad_scale);
+            ss += x * x;
+        }
+    }
+    return sqrt(ss);
+}
+
 void rn_step_update(rn_step *s, double lr) {
     const rn_step_reducer *r = s->reducer;
     int world = r ? r->world : 1;
     if (r) r->finish(r->ctx);
-    rn_sgd_step(s->sgd, s->g, s->last_sum, 1.0f / (float)(s->micro * world), lr);
+    float scale = 1.0f / (float)(s->micro * world);
+    const double clip = s->sgd->o.clip_grad_norm;
+    if (clip > 0) {
+        // After the sum over micro-batches and ranks, so every rank clips the same gradient the same
+        // way; the factor folds into the scale the update applies anyway.
+        s->grad_norm = rn_step_grad_norm(s->g, s->last_sum, scale);
+        double coef = clip / (s->grad_norm + 1e-6);
+        if (coef < 1) scale = (float)(scale * coef);
+    }
+    rn_sgd_step(s->sgd, s->g, s->last_sum, scale, lr);
     s->micro = 0;
 }

@@ -39,6 +39,7 @@ typedef struct rn_step {
     const rn_step_reducer *reducer;  // NULL: one process
     int micro;           // micro-batches taken in the current step
     float *last_sum;     // the gradient sum the update reads (set by rn_step_batch)
+    double grad_norm;    // the last update's global gradient L2 norm (computed only with [optim] clip_grad_norm)
 } rn_step;
 
 // One micro-batch: rn_step_input copies x (B, 3, S, S) plain into the executor (so the caller may
@@ -50,6 +51,12 @@ int rn_step_input(rn_step *s, const float *x, rn_err *err);
 int rn_step_batch(rn_step *s, const int32_t *labels, int last, double *loss, int64_t *correct, rn_err *err);
 
 // The update after the step's last micro-batch: completes the reduction and applies SGD at lr.
+// With [optim] clip_grad_norm = c > 0 the mean gradient is first scaled by min(1, c / (norm + 1e-6)),
+// norm its L2 norm over every trainable tensor, as torch.nn.utils.clip_grad_norm_.
 void rn_step_update(rn_step *s, double lr);
+
+// The global L2 norm of grad * grad_scale over the trainable parameters of g (in double, in tensor
+// order, so it does not depend on the thread count).
+double rn_step_grad_norm(const rn_graph *g, const float *grad, float grad_scale);
 
 #endif

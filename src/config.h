@@ -31,6 +31,8 @@ typedef struct rn_train_opts {
     int progress;            // 0 auto (self-updating line on a terminal), 1 plain lines, 2 off
     double bucket_mb;        // 25: gradient all-reduce bucket under mpirun (PyTorch DDP's default)
     int sync_bn;             // 0; 1: BatchNormalization statistics over the global batch (SyncBatchNorm)
+    double ema_decay;        // 0: off; else an EMA of the weights (optim/ema.h), decay per ema_every_steps steps
+    int ema_every_steps;     // 1: optimiser steps between EMA updates
 } rn_train_opts;
 
 typedef struct rn_ckpt_opts {
@@ -41,8 +43,10 @@ typedef struct rn_ckpt_opts {
 typedef struct rn_export_opts {
     int onnx;               // 1: export an ONNX file when training ends
     char path[RN_PATH_MAX]; // "" = <run_dir>/model.onnx
-    int use_best;           // 1: the best checkpoint's weights; 0: the last ones
+    int use_best;           // RN_EXPORT_*: the last (live) weights, the best checkpoint's, or the EMA
 } rn_export_opts;
+
+enum { RN_EXPORT_LAST = 0, RN_EXPORT_BEST = 1, RN_EXPORT_EMA = 2, RN_EXPORT_LIVE = 3 };  // LIVE = LAST
 
 typedef struct rn_config {
     char path[RN_PATH_MAX];

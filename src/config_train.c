@@ -14,6 +14,7 @@ rn_train_opts rn_train_opts_default(void) {
     o.seed = 1;
     o.log_every = 100;
     o.bucket_mb = 25;
+    o.ema_every_steps = 1;
     return o;
 }
 
@@ -29,8 +30,8 @@ rn_export_opts rn_export_opts_default(void) {
 
 static const char *const progress_names[] = {"auto", "plain", "off", NULL};
 static const char *const resolution_names[] = {"epoch", "step", NULL};
-static const char *const weights_names[] = {"last", "best", NULL};
-static const char *const optimizer_names[] = {"sgd", "lars", NULL};  // RN_OPT_SGD, RN_OPT_LARS
+static const char *const weights_names[] = {"last", "best", "ema", "live", NULL};  // RN_EXPORT_*
+static const char *const optimizer_names[] = {"sgd", "lars", "adamw", NULL};  // RN_OPT_SGD, RN_OPT_LARS, RN_OPT_ADAMW
 
 #define T rn_train_opts
 static const rn_key train_keys[] = {
@@ -55,13 +56,18 @@ static const rn_key train_keys[] = {
                 "under mpirun: MB of gradients per all-reduce bucket, each started as soon as backward has finished it"),
     RN_K_BOOL("sync_bn", T, sync_bn,
               "SyncBatchNorm: training statistics over all ranks' batches (for small per-rank batches; slower)"),
+    RN_K_DOUBLE("ema_decay", T, ema_decay, 0, 1,
+                "d > 0: keep an EMA of the weights and BN statistics, evaluated every epoch (torchvision's --model-ema-decay, "
+                "adjusted as its train.py: see below); 0: off"),
+    RN_K_INT("ema_every_steps", T, ema_every_steps, 1, 1000000000, "optimiser steps between EMA updates (torchvision's --model-ema-steps)"),
 };
 #undef T
 
 #define T rn_sgd_opts
 static const rn_key optim_keys[] = {
     RN_K_CHOICE("type", T, type, optimizer_names,
-                "`sgd` (momentum, as above) or `lars` (layer-wise trust ratio, You et al. 2017; BatchNormalization and biases exempt)"),
+                "`sgd` (momentum, as above), `lars` (layer-wise trust ratio, You et al. 2017; BatchNormalization and biases "
+                "exempt) or `adamw` (decoupled weight decay, as torch.optim.AdamW)"),
     RN_K_DOUBLE("trust", T, trust, 0, 1, "LARS trust coefficient η: local lr = η‖w‖ / (‖g‖ + wd‖w‖)"),
     RN_K_DOUBLE("lr", T, lr, 0, 1e6, "peak learning rate (for `lr_base_batch` images per step when that is set)"),
     RN_K_INT("lr_base_batch", T, lr_base_batch, 0, 1 << 30, "N > 0: linear scaling, lr × (ranks × `batch_size` × `accum_steps`) / N"),
@@ -72,6 +78,11 @@ static const rn_key optim_keys[] = {
      .flags = RN_KEY_OR_MINUS1, .doc = "wd of BatchNormalization scale and shift (0 exempts them); -1: = `weight_decay`"},
     {.name = "bias_weight_decay", .type = RN_KEY_DOUBLE, .off = RN_FIELD(T, bias_weight_decay, double), .lo = 0, .hi = 1,
      .flags = RN_KEY_OR_MINUS1, .doc = "wd of Conv and Gemm biases (0 exempts them); -1: = `weight_decay`"},
+    RN_K_DOUBLE("beta1", T, beta1, 0, 0.999999, "AdamW: decay of the first moment"),
+    RN_K_DOUBLE("beta2", T, beta2, 0, 0.999999999, "AdamW: decay of the second moment"),
+    RN_K_DOUBLE("eps", T, eps, 1e-30, 1, "AdamW: added to the denominator"),
+    RN_K_DOUBLE("clip_grad_norm", T, clip_grad_norm, 0, 1e12,
+                "c > 0: scale the step's gradient (after accumulation and the all-reduce) to global L2 norm at most c; 0: off"),
 };
 #undef T
 
@@ -126,12 +137,14 @@ static void onnx_print(const void *obj, const rn_key *k, FILE *f) {
 static const rn_key export_keys[] = {
     {.name = "onnx", .type = RN_KEY_CUSTOM, .set = onnx_set, .print = onnx_print, .accepts = "yes, no or a path",
      .doc = "`onnx = PATH` exports to PATH when training ends; `yes`: `<run_dir>/model.onnx`; `no`: no export"},
-    RN_K_CHOICE("weights", T, use_best, weights_names, "`best` (`best.ckpt`'s weights) or `last`"),
+    RN_K_CHOICE("weights", T, use_best, weights_names,
+                "`best` (`best.ckpt`'s weights), `last` or `live` (the weights at the end), `ema` (the EMA at the end; needs "
+                "`[train] ema_decay`)"),
 };
 #undef T
 
 const rn_section rn_train_section = RN_SECTION("train", train_keys, "The trainer.");
-const rn_section rn_optim_section = RN_SECTION("optim", optim_keys, "SGD with momentum, as above.");
+const rn_section rn_optim_section = RN_SECTION("optim", optim_keys, "The optimiser (SGD with momentum, LARS or AdamW) and gradient clipping, as above.");
 const rn_section rn_schedule_section = RN_SECTION("schedule", schedule_keys, "The learning-rate schedule, as above.");
 const rn_section rn_checkpoint_section = RN_SECTION("checkpoint", checkpoint_keys, "Checkpoints in the run folder.");
 const rn_section rn_export_section = RN_SECTION("export", export_keys, "The ONNX file written when training ends.");
@@ -143,6 +156,8 @@ int rn_train_config_check(const rn_config *c, rn_err *err) {
     if (s->warmup_epochs >= c->train.epochs && s->warmup_epochs > 0)
         return rn_fail(err, "[schedule] warmup_epochs = %g must be less than [train] epochs = %d", s->warmup_epochs,
                        c->train.epochs);
+    if (c->export_opts.use_best == RN_EXPORT_EMA && c->train.ema_decay <= 0)
+        return rn_fail(err, "[export] weights = ema needs an EMA: set [train] ema_decay (torchvision's recipe: 0.99998)");
     if (!c->data.drop_last)
         return rn_fail(err, "[data] drop_last = no: the trainer runs a fixed batch size and needs drop_last = yes");
     return 0;

@@ -58,6 +58,16 @@ static void show(rn_run *r, double sec_per_batch) {
     rn_progress_step(&r->prog, &i);
 }
 
+// After the epoch's optimiser steps 0, every, 2 every, ... (torchvision's train.py: `i %
+// model_ema_steps == 0` with i the batch of the epoch). During the lr warm-up epochs the average is
+// reset after each update, so it follows the weights (torchvision's n_averaged.fill_(0)).
+static void update_ema(rn_run *r) {
+    const rn_train_state *s = &r->st;
+    if ((s->step - s->epoch * r->spe) % r->c->train.ema_every_steps != 0) return;
+    rn_ema_update(r->ema, r->g);
+    if ((double)s->epoch < r->c->schedule.warmup_epochs) r->ema->n_averaged = 0;
+}
+
 // Trains the rest of the current epoch. 0: epoch done; RN_TRAIN_STOPPED: saved and stopped; -1: error.
 static int train_epoch(rn_run *r, rn_err *err) {
     const rn_config *c = r->c;
@@ -96,6 +106,7 @@ static int train_epoch(rn_run *r, rn_err *err) {
 
         s->lr = rn_sched_lr(&c->schedule, r->base_lr, s->step, r->spe, c->train.epochs);
         rn_step_update(&r->step, s->lr);
+        if (r->ema) update_ema(r);
         s->step++;
         s->batch = k + 1;
         double now = rn_now(), dt = (now - t_prev) / micro;
@@ -126,8 +137,14 @@ static int finish_epoch(rn_run *r, rn_err *err) {
     double t0 = rn_now();
     rn_epoch_row row = {(int)s->epoch + 1, s->lr, s->seen ? s->loss_sum / (double)s->seen : NAN,
                         s->seen ? 100.0 * (double)s->correct / (double)s->seen : NAN, 0, 0, 0,
-                        s->seconds > 0 ? (double)s->seen * r->world / s->seconds : 0, 0};
+                        s->seconds > 0 ? (double)s->seen * r->world / s->seconds : 0, 0, NAN, NAN, NAN};
     int rc = evaluate(r, &row.val_loss, &row.val_top1, &row.val_top5, err);
+    if (rc == 0 && r->ema) {
+        // The average evaluated on the same executor: swapped in, and back before anything else.
+        rn_ema_swap(r->ema, r->g);
+        rc = evaluate(r, &row.val_loss_ema, &row.val_top1_ema, &row.val_top5_ema, err);
+        rn_ema_swap(r->ema, r->g);
+    }
     if (rc == RN_TRAIN_STOPPED) {
         // The epoch's training is complete (batch == batches per epoch): a resume evaluates it again.
         if (rn_run_save(r, r->last, 1, err)) return -1;
@@ -142,11 +159,17 @@ static int finish_epoch(rn_run *r, rn_err *err) {
     s->epoch++;
     s->batch = 0;
     s->loss_sum = 0, s->correct = 0, s->seen = 0, s->seconds = 0;
-    int best = row.val_top1 > s->best_top1;
+    // With an EMA, best.ckpt holds whichever of the two models evaluated best so far.
+    int ema_better = r->ema && row.val_top1_ema > row.val_top1;
+    double top1 = ema_better ? row.val_top1_ema : row.val_top1;
+    int best = top1 > s->best_top1;
     if (best) {
-        s->best_top1 = row.val_top1;
+        s->best_top1 = top1;
         s->best_epoch = row.epoch;
-        if (r->c->checkpoint.keep_best && rn_run_save(r, r->best, 0, err)) return -1;
+        if (ema_better) rn_ema_swap(r->ema, r->g);
+        rc = r->c->checkpoint.keep_best ? rn_run_save(r, r->best, 0, err) : 0;
+        if (ema_better) rn_ema_swap(r->ema, r->g);
+        if (rc) return -1;
     }
     if (rn_run_save(r, r->last, 1, err)) return -1;
     rn_err e2;
@@ -156,7 +179,10 @@ static int finish_epoch(rn_run *r, rn_err *err) {
     rn_progress_note(&r->prog,
                      "epoch %d/%d  train loss %.4f top-1 %.2f%%  val loss %.4f top-1 %.2f%% top-5 %.2f%%  %.0f img/s  %.1f s%s",
                      row.epoch, r->c->train.epochs, row.train_loss, row.train_top1, row.val_loss, row.val_top1,
-                     row.val_top5, row.img_per_s, row.seconds, best ? "  (best)" : "");
+                     row.val_top5, row.img_per_s, row.seconds, best ? (ema_better ? "  (best: EMA)" : "  (best)") : "");
+    if (r->ema)
+        rn_progress_note(&r->prog, "epoch %d/%d  EMA: val loss %.4f top-1 %.2f%% top-5 %.2f%%", row.epoch,
+                         r->c->train.epochs, row.val_loss_ema, row.val_top1_ema, row.val_top5_ema);
     // Only the first few skipped files are named (by the loader); their count is said every epoch.
     rn_loader_stats ts, vs;
     rn_loader_stats_get(r->train_l, &ts);
@@ -178,16 +204,19 @@ static int export_model(rn_run *r, rn_err *err) {
     else snprintf(path, sizeof path, "%s/model.onnx", r->dir);
     struct stat sb;
     rn_graph *g = r->g, *best = NULL;
-    if (x->use_best && stat(r->best, &sb) == 0) {
+    if (x->use_best == RN_EXPORT_BEST && stat(r->best, &sb) == 0) {
         if (rn_checkpoint_load_model(r->best, &best, err)) return -1;
         g = best;
     }
+    int ema = x->use_best == RN_EXPORT_EMA && r->ema;  // the config check makes sure there is one
+    if (ema) rn_ema_swap(r->ema, r->g);
     rn_kv kv = {0};
     rn_model_meta_encode(&r->mm, &kv);  // how to feed it: docs/ONNX.md, "Model metadata"
     int rc = rn_onnx_export_kv(g, &kv, path, err);
     rn_kv_free(&kv);
     rn_graph_destroy(best);
-    if (!rc) rn_progress_note(&r->prog, "export: %s (%s weights)", path, best ? "best" : "last");
+    if (ema) rn_ema_swap(r->ema, r->g);
+    if (!rc) rn_progress_note(&r->prog, "export: %s (%s weights)", path, best ? "best" : ema ? "EMA" : "last");
     return rc;
 }
 

@@ -10,7 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const rn_metrics_header = "epoch,lr,train_loss,train_top1,val_loss,val_top1,val_top5,img_per_s,seconds";
+const char *const rn_metrics_header = "epoch,lr,train_loss,train_top1,val_loss,val_top1,val_top5,img_per_s,seconds,val_loss_ema,val_top1_ema,val_top5_ema";
+
+// A number, or an empty field when there is none (the EMA's columns of a run without EMA).
+static void put_opt(FILE *f, const char *fmt, double v) {
+    fputc(',', f);
+    if (isfinite(v)) fprintf(f, fmt, v);
+}
 
 // Opens PATH.tmp for writing; finish_atomic renames it over PATH.
 static FILE *open_tmp(const char *path, char *tmp, size_t cap) {
@@ -35,8 +41,12 @@ int rn_metrics_write_csv(const char *path, const rn_epoch_row *rows, int n, rn_e
     fprintf(f, "%s\n", rn_metrics_header);
     for (int i = 0; i < n; i++) {
         const rn_epoch_row *r = &rows[i];
-        fprintf(f, "%d,%.6g,%.6f,%.4f,%.6f,%.4f,%.4f,%.1f,%.2f\n", r->epoch, r->lr, r->train_loss, r->train_top1,
+        fprintf(f, "%d,%.6g,%.6f,%.4f,%.6f,%.4f,%.4f,%.1f,%.2f", r->epoch, r->lr, r->train_loss, r->train_top1,
                 r->val_loss, r->val_top1, r->val_top5, r->img_per_s, r->seconds);
+        put_opt(f, "%.6f", r->val_loss_ema);
+        put_opt(f, "%.4f", r->val_top1_ema);
+        put_opt(f, "%.4f", r->val_top5_ema);
+        fputc('\n', f);
     }
     return finish_atomic(f, tmp, path, err);
 }
@@ -125,14 +135,17 @@ int rn_metrics_write_svg(const char *path, const char *title, const rn_epoch_row
         if (*c == '<' || *c == '>' || *c == '&' || *c == '\'') *c = '_';
     fprintf(f, "<text x='%.0f' y='22' text-anchor='middle' font-size='16'>%s</text>\n", W / 2, t);
     double xmax = epochs > 1 ? epochs : 2;
-    size_t loss[2] = {offsetof(rn_epoch_row, train_loss), offsetof(rn_epoch_row, val_loss)};
-    size_t acc[3] = {offsetof(rn_epoch_row, train_top1), offsetof(rn_epoch_row, val_top1),
-                     offsetof(rn_epoch_row, val_top5)};
+    size_t loss[3] = {offsetof(rn_epoch_row, train_loss), offsetof(rn_epoch_row, val_loss),
+                      offsetof(rn_epoch_row, val_loss_ema)};
+    size_t acc[4] = {offsetof(rn_epoch_row, train_top1), offsetof(rn_epoch_row, val_top1),
+                     offsetof(rn_epoch_row, val_top5), offsetof(rn_epoch_row, val_top1_ema)};
+    int ema = 0;  // the EMA's curves only when the run has them
+    for (int i = 0; i < n; i++) ema |= isfinite(rows[i].val_top1_ema);
     panel a = {60, 60, 380, 280, 1, xmax, 0, 1}, b = {540, 60, 380, 280, 1, xmax, 0, 100};
     double lo, hi;
-    range(rows, n, loss, 2, &lo, &hi);
+    range(rows, n, loss, 2 + ema, &lo, &hi);
     a.ymin = 0, a.ymax = hi * 1.05;
-    range(rows, n, acc, 3, &lo, &hi);
+    range(rows, n, acc, 3 + ema, &lo, &hi);
     b.ymin = floor(lo / 10) * 10, b.ymax = 100;
     axes(f, &a, "loss", 1);
     axes(f, &b, "accuracy (%)", 1);
@@ -141,6 +154,10 @@ int rn_metrics_write_svg(const char *path, const char *title, const rn_epoch_row
     series(f, &b, rows, n, acc[0], "#1f77b4", "train top-1", 0, 1);
     series(f, &b, rows, n, acc[1], "#d62728", "val top-1", 1, 1);
     series(f, &b, rows, n, acc[2], "#2ca02c", "val top-5", 2, 1);
+    if (ema) {
+        series(f, &a, rows, n, loss[2], "#9467bd", "val (EMA)", 2, 0);
+        series(f, &b, rows, n, acc[3], "#9467bd", "val top-1 (EMA)", -1, 1);  // legend above the other three
+    }
     fprintf(f, "</svg>\n");
     return finish_atomic(f, tmp, path, err);
 }

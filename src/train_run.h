@@ -6,6 +6,7 @@
 #define RN_TRAIN_RUN_H
 
 #include "data/loader.h"
+#include "optim/ema.h"
 #include "optim/sgd.h"
 #include "optim/step.h"
 #include "src/config.h"
@@ -26,6 +27,7 @@ typedef struct rn_run {
     rn_graph *g;
     rn_exec *tx, *vx;         // training (batch B) and evaluation (batch EB) executors on g
     rn_sgd *sgd;
+    rn_ema *ema;              // [train] ema_decay > 0: the moving average of the weights; else NULL
     rn_step step;             // the training step on tx, sgd, acc, scores
     rn_dist_reducer *reducer; // gradient all-reduce over the ranks; NULL in one process
     int rank, world;          // this process among the MPI ranks (0 of 1 without mpirun)
@@ -58,7 +60,7 @@ int rn_run_clear_previous(rn_run *r, rn_err *err);
 int rn_run_model_meta(rn_run *r, rn_err *err);
 // config.ini: the effective configuration with run_dir = r->dir.
 int rn_run_write_config(rn_run *r, rn_err *err);
-// Writes last.ckpt (with momentum) or best.ckpt (weights only).
+// Writes last.ckpt (with momentum, AdamW's second moment and the EMA) or best.ckpt (weights only).
 int rn_run_save(rn_run *r, const char *path, int resumable, rn_err *err);
 
 #endif

@@ -68,6 +68,8 @@ static int check_memory(rn_run *r, const rn_exec_opts *to, const rn_exec_opts *v
     int follows = c->train.eval_batch_size <= 0;
     rn_mem_add(&p, "parameters and gradients", 2 * arena, 0, RN_MEM_RESIDENT);
     rn_mem_add(&p, "momentum", arena + 64, 0, RN_MEM_NEW);
+    if (c->optim.type == RN_OPT_ADAMW) rn_mem_add(&p, "AdamW second moment", arena + 64, 0, RN_MEM_NEW);
+    if (c->train.ema_decay > 0) rn_mem_add(&p, "EMA of the weights", arena + 64, 0, RN_MEM_NEW);
     if (c->train.accum_steps > 1) rn_mem_add(&p, "gradient accumulation", arena + 64, 0, RN_MEM_NEW);
     rn_mem_add_threads(&p, "OpenMP threads", omp_get_max_threads() - 1);
     // Scores, their gradients and labels per batch; the padded last evaluation batch.
@@ -94,6 +96,32 @@ static int create_loaders(rn_run *r, rn_err *err) {
     r->spe = (r->nb + c->train.accum_steps - 1) / c->train.accum_steps;
     r->shape = (rn_run_shape){r->B, c->train.accum_steps, (int64_t)r->train_v.per_rank, r->nb, c->data.seed, r->world};
     return 0;
+}
+
+// [train] ema_decay: the average, its decay adjusted as torchvision's train.py for the global batch
+// of an optimiser step (ranks x batch x accumulated batches), the update interval and the epochs.
+// A resume continues the checkpoint's average (and its update count); a checkpoint without one
+// starts it from the resumed weights.
+static int setup_ema(rn_run *r, const rn_ckpt *ck, rn_err *err) {
+    const rn_train_opts *t = &r->c->train;
+    if (t->ema_decay <= 0) return 0;
+    int64_t samples = (int64_t)r->B * t->accum_steps * r->world;
+    double d = rn_ema_adjusted_decay(t->ema_decay, samples, t->ema_every_steps, t->epochs);
+    r->ema = rn_ema_create(r->g, d);
+    rn_progress_note(&r->prog, "EMA of the weights: decay %.8g per update every %d step(s) (%.8g adjusted for %lld "
+                               "images per step and %d epochs)", d, t->ema_every_steps, t->ema_decay, (long long)samples,
+                     t->epochs);
+    if (!ck) return 0;
+    const char *n = rn_ckpt_meta(ck, "ema.n_averaged");
+    if (!n) {
+        rn_progress_note(&r->prog, "resume: %s holds no EMA: it starts from the resumed weights", ck->path);
+        return 0;
+    }
+    char *end;
+    long long v = strtoll(n, &end, 10);
+    if (!*n || *end || v < 0) return rn_fail(err, "%s: metadata 'ema.n_averaged' is not a count: '%s'", ck->path, n);
+    r->ema->n_averaged = v;
+    return rn_ckpt_load_kind(ck, r->g, RN_CKPT_EMA, r->ema->w, err);
 }
 
 int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err) {
@@ -145,12 +173,18 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     if (!rc) {
         r->sgd = rn_sgd_create(r->g, &c->optim);
         if (ck) rc = rn_ckpt_load_momentum(ck, r->g, r->sgd->momentum, err);
+        // AdamW's bias correction counts the run's updates (optim/sgd.h).
+        if (!rc && ck && r->sgd->moment2) rc = rn_ckpt_load_kind(ck, r->g, RN_CKPT_MOMENT2, r->sgd->moment2, err);
+        r->sgd->t = r->st.step;
     }
+    if (!rc) rc = setup_ema(r, ck, err);
     rn_ckpt_free(ck);
     if (rc) return -1;
-    // Every rank starts from rank 0's weights, statistics and momentum (fresh, init = or resumed).
+    // Every rank starts from rank 0's weights, statistics and optimiser state (fresh, init = or resumed).
     rn_dist_bcast_arena(r->g);
     rn_dist_bcast_floats(r->sgd->momentum, r->g->arena_size);
+    if (r->sgd->moment2) rn_dist_bcast_floats(r->sgd->moment2, r->g->arena_size);
+    if (r->ema) rn_dist_bcast_floats(r->ema->w, r->g->arena_size);
     if (c->train.accum_steps > 1) r->acc = rn_malloc_aligned(r->g->arena_size * sizeof(float) + 64);
     // Sized by the batch: a failure is an error (the estimate should have caught it).
     size_t M = (size_t)(r->B > r->EB ? r->B : r->EB), pad = (size_t)r->EB * 3 * (size_t)r->S * (size_t)r->S * sizeof(float);
@@ -187,6 +221,7 @@ void rn_run_teardown(rn_run *r) {
     rn_exec_destroy(r->tx);
     rn_exec_destroy(r->vx);
     rn_sgd_destroy(r->sgd);
+    rn_ema_destroy(r->ema);
     rn_dist_reducer_destroy(r->reducer);
     rn_graph_destroy(r->g);
     rn_dataset_destroy(r->train_ds);
@@ -204,7 +239,16 @@ void rn_run_teardown(rn_run *r) {
 int rn_run_save(rn_run *r, const char *path, int resumable, rn_err *err) {
     if (r->rank != 0) return 0;  // rank 0 holds the saved model (its BN statistics: docs/TRAINING.md)
     char *meta = rn_state_meta(r->c, &r->shape, &r->st, resumable, &r->mm);
-    int rc = rn_checkpoint_save(path, r->g, resumable ? r->sgd->momentum : NULL, meta, err);
+    rn_ckpt_bufs b = {0};
+    if (resumable) {
+        b = (rn_ckpt_bufs){.momentum = r->sgd->momentum, .moment2 = r->sgd->moment2, .ema = r->ema ? r->ema->w : NULL};
+        if (r->ema) {
+            size_t n = strlen(meta);
+            meta = rn_realloc(meta, n + 48);
+            snprintf(meta + n, 48, "ema.n_averaged=%lld\n", (long long)r->ema->n_averaged);
+        }
+    }
+    int rc = rn_checkpoint_save_bufs(path, r->g, &b, meta, err);
     free(meta);
     if (!rc && resumable)
         snprintf(r->saved_note, sizeof r->saved_note, "%s (epoch %lld, step %lld)", path, (long long)r->st.epoch + 1,

@@ -2,6 +2,7 @@
 #include "src/train_state.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,8 +84,9 @@ char *rn_state_meta(const rn_config *c, const rn_run_shape *sh, const rn_train_s
     put(&b, "state.smooth_loss=%.17g\nstate.smooth_n=%lld\n", s->smooth_loss, (long long)s->smooth_n);
     for (int i = 0; i < s->n_rows; i++) {
         const rn_epoch_row *r = &s->rows[i];
-        put(&b, "history=%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", r->epoch, r->lr, r->train_loss,
-            r->train_top1, r->val_loss, r->val_top1, r->val_top5, r->img_per_s, r->seconds);
+        put(&b, "history=%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", r->epoch, r->lr,
+            r->train_loss, r->train_top1, r->val_loss, r->val_top1, r->val_top5, r->img_per_s, r->seconds,
+            r->val_loss_ema, r->val_top1_ema, r->val_top5_ema);
     }
     if (mm) {
         rn_kv kv = {0};
@@ -181,8 +183,11 @@ int rn_state_from_ckpt(const rn_ckpt *ck, const rn_run_shape *sh, rn_train_state
     for (int i = 0; i < ck->n_meta; i++) {
         if (strcmp(ck->meta_key[i], "history") != 0) continue;
         rn_epoch_row r;
-        if (sscanf(ck->meta_val[i], "%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &r.epoch, &r.lr, &r.train_loss,
-                   &r.train_top1, &r.val_loss, &r.val_top1, &r.val_top5, &r.img_per_s, &r.seconds) != 9) {
+        r.val_loss_ema = r.val_top1_ema = r.val_top5_ema = NAN;  // checkpoints before the EMA have 9 fields
+        int got = sscanf(ck->meta_val[i], "%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &r.epoch, &r.lr,
+                         &r.train_loss, &r.train_top1, &r.val_loss, &r.val_top1, &r.val_top5, &r.img_per_s, &r.seconds,
+                         &r.val_loss_ema, &r.val_top1_ema, &r.val_top5_ema);
+        if (got != 9 && got != 12) {
             rn_state_free(s);
             return rn_fail(err, "%s: malformed history line '%s'", ck->path, ck->meta_val[i]);
         }

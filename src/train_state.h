@@ -17,6 +17,7 @@
 typedef struct rn_epoch_row {
     int epoch;  // 1-based
     double lr, train_loss, train_top1, val_loss, val_top1, val_top5, img_per_s, seconds;
+    double val_loss_ema, val_top1_ema, val_top5_ema;  // the EMA's evaluation ([train] ema_decay); NAN without
 } rn_epoch_row;
 
 // Ownership: rows is malloc'ed and grown by rn_state_add_row; rn_state_free frees it.

@@ -1,6 +1,7 @@
-// test_checkpoint.c — checkpoints round-trip bit for bit and rebuild the network; truncated,
-// corrupted, wrong-version and structurally broken files are refused with a message (never a
-// crash); fine-tuning swaps the classifier and keeps everything else; freezing by stage.
+// test_checkpoint.c — checkpoints round-trip bit for bit and rebuild the network (version 3 with
+// AdamW's second moment and the EMA too); truncated, corrupted, wrong-version and structurally broken
+// files are refused with a message (never a crash); fine-tuning swaps the classifier and keeps
+// everything else; freezing by stage.
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ static void test_roundtrip(void) {
     CHECK(rn_checkpoint_save(path, g, mom, "state.epoch=3\nnote=a=b\n", &e) == 0, "save: %s", e.msg);
     rn_ckpt *c;
     CHECK(rn_ckpt_read(path, &c, &e) == 0, "read: %s", e.msg);
-    CHECK(c->version == RN_CKPT_VERSION, "version");
+    CHECK(c->version == 2, "version 2 (no kind of version 3 is saved)");
     CHECK(rn_ckpt_meta(c, "state.epoch") && !strcmp(rn_ckpt_meta(c, "state.epoch"), "3"), "meta value");
     CHECK(rn_ckpt_meta(c, "note") && !strcmp(rn_ckpt_meta(c, "note"), "a=b"), "meta value with '='");
     CHECK(rn_ckpt_meta(c, "absent") == NULL, "absent meta");
@@ -82,7 +83,30 @@ static void test_roundtrip(void) {
     rn_ckpt *c2;
     CHECK(rn_ckpt_read(p2, &c2, &e) == 0, "read weights only");
     CHECK(rn_ckpt_load_momentum(c2, h, m2, &e) == -1 && strstr(e.msg, "momentum"), "missing momentum refused: %s", e.msg);
+    CHECK(rn_ckpt_load_kind(c2, h, RN_CKPT_EMA, m2, &e) == -1 && strstr(e.msg, "EMA of"), "missing EMA refused: %s", e.msg);
     rn_ckpt_free(c2);
+    // Version 3: AdamW's second moment (trainable parameters) and the EMA (parameters and statistics).
+    float *ema = malloc(g->arena_size * sizeof(float)), *m3 = calloc(h->arena_size, sizeof(float));
+    for (size_t i = 0; i < g->arena_size; i++) ema[i] = 0.25f - (float)i * 1e-4f;
+    snprintf(p2, sizeof p2, "%s/v3.ckpt", dir);
+    rn_ckpt_bufs bufs = {.momentum = mom, .moment2 = ema, .ema = ema};
+    CHECK(rn_checkpoint_save_bufs(p2, g, &bufs, NULL, &e) == 0, "save version 3: %s", e.msg);
+    CHECK(rn_ckpt_read(p2, &c2, &e) == 0 && c2->version == 3, "read version 3: %s", e.msg);
+    if (c2) {
+        int ok = rn_ckpt_load_kind(c2, h, RN_CKPT_MOMENT2, m2, &e) == 0 && rn_ckpt_load_kind(c2, h, RN_CKPT_EMA, m3, &e) == 0;
+        CHECK(ok, "second moment and EMA load: %s", e.msg);
+        int n2 = 0, ne = 0, bad = 0;
+        for (int i = 0; ok && i < g->n_tensors; i++) {
+            const rn_tensor *a = &g->tensors[i];
+            size_t off = h->tensors[rn_graph_find(h, a->name)].offset, n = rn_tensor_numel(a) * sizeof(float);
+            if (a->role == RN_PARAM && a->trainable) n2++, bad += memcmp(ema + a->offset, m2 + off, n) != 0;
+            if (a->role == RN_PARAM || a->role == RN_STATE) ne++, bad += memcmp(ema + a->offset, m3 + off, n) != 0;
+        }
+        CHECK(ok && bad == 0 && ne > n2 && n2 > 0, "both bit-identical (%d second moments, %d EMA entries, %d differ)", n2, ne, bad);
+        rn_ckpt_free(c2);
+    }
+    free(ema);
+    free(m3);
     // Overwriting keeps one file and leaves no temporary behind.
     CHECK(rn_checkpoint_save(path, g, mom, NULL, &e) == 0, "overwrite");
     char tmpname[600];
@@ -119,10 +143,10 @@ static void test_refusals(void) {
     expect_refused(bad, "CRC", "flipped bit");
     // Wrong version (with a valid CRC, so the version check itself speaks).
     memcpy(m, b, n);
-    put_le32(m + 8, 3);
+    put_le32(m + 8, RN_CKPT_VERSION + 1);  // one past the newest
     fix_crc(m, n);
     write_bytes(bad, m, n);
-    expect_refused(bad, "version 3 is not supported", "version 3");
+    expect_refused(bad, "version 4 is not supported", "version 4");
     // Not a checkpoint at all.
     write_bytes(bad, "hello, world\n", 13);
     expect_refused(bad, "not a resnet.c checkpoint", "text file");

@@ -274,7 +274,7 @@ static void test_values(const rn_graph *net) {
         {"GRPH", "Conv", 5, "fc_weight", 9, "output 'fc_weight' is already a tensor", conv},
         {"GRPH", "Conv", 6, "\x00", 0, "kernel, stride, pads or group out of range", conv},  // kh = 0
         {"TENS", "fc_weight", 0, "fc\0weight", 9, "TENS: the name of entry", "holds a NUL byte"},
-        {"TENS", "fc_weight", 1, "\x02", 0, "TENS: tensor 'fc_weight': kind 2 is neither", NULL},
+        {"TENS", "fc_weight", 1, "\x02", 0, "TENS: tensor 'fc_weight': kind 2 is unknown to format version 2", NULL},
         {"TENS", "fc_weight", 2, "\x07", 0, "TENS: tensor 'fc_weight': rank 7 exceeds 4", NULL},
     };
     CHECK(f.s[1].p[field(&f.s[1], "Conv", 2)] == 2, "the first Conv has 2 inputs (fields 3, 4), so 6 is its kh");

@@ -6,7 +6,7 @@
 //   * BN running statistics follow the documented rule: rank 0's, from its own batches only
 //     (checked with lr = 0 against one process fed exactly rank 0's batches);
 //   * a 2-rank run stopped (stop_after_steps) and resumed twice is bit-identical to one that never
-//     stopped; a checkpoint of 2 ranks resumes on 1 and the other way, at the same global position;
+//     stopped (also with EMA, AdamW and gradient clipping); a checkpoint of 2 ranks resumes on 1 and the other way, at the same global position;
 //   * a rank killed with SIGKILL ends the job within 30 s with a message, and last.ckpt loads;
 //     SIGTERM to one rank stops every rank after the same step, saved;
 //   * an error on the ranks ends the job with a message naming the rank.
@@ -223,6 +223,25 @@ static void test_resume(void) {
     rn_ckpt_free(c);
 }
 
+// Issue 14 under mpirun: EMA (BN statistics rank 0's, as the model saved), AdamW's two moments and
+// clipping after the all-reduce continue bit-identically across a stop and resume on 2 ranks.
+static void test_resume_ema(void) {
+    const char *on = "--set train.ema_decay=0.9 --set train.ema_every_steps=2 --set optim.type=adamw --set optim.lr=0.003 "
+                     "--set optim.clip_grad_norm=0.5";
+    char r[1200];
+    CHECK(mpi(2, "efull", on) == 0, "2 ranks, EMA + AdamW + clip: see %s/efull.log", dir);
+    snprintf(r, sizeof r, "%s --set train.stop_after_steps=5", on);
+    CHECK(mpi(2, "ecut", r) == 0, "2 ranks, EMA, stopped at step 5: see %s/ecut.log", dir);
+    snprintf(r, sizeof r, "%s --resume %s/ecut", on, dir);
+    CHECK(mpi(2, "ecut", r) == 0, "2 ranks, EMA, resumed to the end: see %s/ecut.log", dir);
+    expect_same("efull", "ecut");
+    rn_ckpt *c = ckpt("efull");
+    int ema = 0;
+    for (int i = 0; c && i < c->n_entries; i++) ema += c->entries[i].kind == RN_CKPT_EMA;
+    CHECK(ema > 0, "the 2-rank checkpoint holds the EMA (%d entries)", ema);
+    rn_ckpt_free(c);
+}
+
 // The pid of rank `rank` among the processes mpirun `parent` started (OMPI_COMM_WORLD_RANK).
 static pid_t find_rank(pid_t parent, int rank) {
     DIR *d = opendir("/proc");
@@ -336,6 +355,7 @@ int main(void) {
     test_running_stats_rule();
     test_sync_bn();
     test_resume();
+    test_resume_ema();
     test_signal(1);
     test_signal(0);
     test_error();

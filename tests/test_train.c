@@ -48,49 +48,7 @@ static char *file_text(const char *path) {
 }
 
 // Every tensor and momentum buffer bit-identical, and the same position and history.
-static void expect_same_ckpt(const char *a, const char *b, const char *what) {
-    char pa[600], pb[600];
-    snprintf(pa, sizeof pa, "%s/%s", dir, a);
-    snprintf(pb, sizeof pb, "%s/%s", dir, b);
-    rn_ckpt *x = NULL, *y = NULL;
-    rn_err e;
-    CHECK(rn_ckpt_read(pa, &x, &e) == 0, "%s: %s", what, e.msg);
-    CHECK(rn_ckpt_read(pb, &y, &e) == 0, "%s: %s", what, e.msg);
-    if (!x || !y) return;
-    CHECK(x->n_entries == y->n_entries && x->n_entries > 0, "%s: entry counts %d %d", what, x->n_entries, y->n_entries);
-    int diff = 0;
-    for (int i = 0; i < x->n_entries; i++) {
-        const rn_ckpt_entry *p = &x->entries[i], *q = rn_ckpt_find(y, p->name, p->kind);
-        if (!q || q->numel != p->numel || memcmp(p->data, q->data, p->numel * 4)) {
-            if (!diff) fprintf(stderr, "%s: first difference in %s (kind %d)\n", what, p->name, p->kind);
-            diff++;
-        }
-    }
-    CHECK(diff == 0, "%s: %d tensors differ", what, diff);
-    static const char *keys[] = {"state.epoch", "state.batch", "state.step", "state.best_top1", "state.lr"};
-    for (int i = 0; i < 5; i++) {
-        const char *u = rn_ckpt_meta(x, keys[i]), *v = rn_ckpt_meta(y, keys[i]);
-        CHECK(u && v && !strcmp(u, v), "%s: %s %s vs %s", what, keys[i], u ? u : "-", v ? v : "-");
-    }
-    // History: everything but the timings.
-    int hx = 0, hy = 0;
-    for (int i = 0; i < x->n_meta; i++) hx += !strcmp(x->meta_key[i], "history");
-    for (int i = 0; i < y->n_meta; i++) hy += !strcmp(y->meta_key[i], "history");
-    CHECK(hx == hy, "%s: history lengths %d %d", what, hx, hy);
-    for (int i = 0, j = 0; i < x->n_meta && j < y->n_meta; i++, j++) {
-        while (i < x->n_meta && strcmp(x->meta_key[i], "history")) i++;
-        while (j < y->n_meta && strcmp(y->meta_key[j], "history")) j++;
-        if (i >= x->n_meta || j >= y->n_meta) break;
-        // epoch, lr, train_loss, train_top1, val_loss, val_top1, val_top5 come first.
-        const char *s = x->meta_val[i], *t = y->meta_val[j];
-        int commas = 0;
-        size_t k = 0;
-        while (s[k] && s[k] == t[k] && commas < 7) commas += s[k++] == ',';
-        CHECK(commas == 7, "%s: history '%s' vs '%s'", what, s, t);
-    }
-    rn_ckpt_free(x);
-    rn_ckpt_free(y);
-}
+static void expect_same_ckpt(const char *a, const char *b, const char *what) { expect_same_run_ckpt(dir, a, b, what); }
 
 static void test_run_and_outputs(void) {
     rn_err e;

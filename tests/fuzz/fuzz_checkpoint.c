@@ -92,6 +92,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         float *momentum = calloc(g->arena_size + 1, sizeof *momentum);
         err.msg[0] = 0;
         fuzz_check_rc(rn_ckpt_load_momentum(c, g, momentum, &err), &err, "rn_ckpt_load_momentum");
+        // Version 3's kinds (AdamW's second moment, the EMA), into the same buffer.
+        err.msg[0] = 0;
+        fuzz_check_rc(rn_ckpt_load_kind(c, g, RN_CKPT_MOMENT2, momentum, &err), &err, "rn_ckpt_load_kind moment2");
+        err.msg[0] = 0;
+        fuzz_check_rc(rn_ckpt_load_kind(c, g, RN_CKPT_EMA, momentum, &err), &err, "rn_ckpt_load_kind ema");
         free(momentum);
 
         uint8_t *onnx = NULL;
