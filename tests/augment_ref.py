@@ -8,6 +8,7 @@
 #   op IN W H NAME MAGNITUDE OUT  IN: packed RGB (H, W, 3) uint8; OUT: the op's result, same layout
 #   tables W H OUT                OUT: float32 (2, 14, 31): TrivialAugmentWide's then
 #                                 RandAugment's (31 bins, image W x H) tables, 0 where an op has none
+#   version OUT                   OUT: torch's major version, as text
 # Exit 77 (ctest's skip code) when numpy, PIL or torchvision is missing.
 import sys
 
@@ -37,6 +38,8 @@ for line in open(sys.argv[1]):
         out = _apply_op(im, f[4], float(f[5]), interpolation=InterpolationMode.NEAREST, fill=None)
         open(f[6], "wb").write(np.asarray(out, dtype=np.uint8).tobytes())
         ops += 1
+    elif f[0] == "version":
+        open(f[1], "w").write(torch.__version__.split(".")[0] + "\n")
     elif f[0] == "tables":
         w, h = int(f[1]), int(f[2])
         t = np.zeros((2, 14, 31), dtype=np.float32)

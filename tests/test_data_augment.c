@@ -111,6 +111,7 @@ static int against_torchvision(void) {
         write_bytes(path, imgs[i].hwc, (size_t)imgs[i].w * imgs[i].h * 3);
         fprintf(f, "tables %d %d %s/tables%d.f32\n", imgs[i].w, imgs[i].h, dir, i);
     }
+    fprintf(f, "version %s/torch_version.txt\n", dir);
     int n = collect_cases(imgs, n_imgs);
     for (int k = 0; k < n; k++)
         fprintf(f, "op %s/img%d.rgb %d %d %s %.17g %s/out%d.rgb\n", dir, cases[k].img, imgs[cases[k].img].w,
@@ -125,7 +126,14 @@ static int against_torchvision(void) {
     }
     CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "augment_ref.py ran (status %d)", st);
 
-    // 2. the tables
+    // 2. the tables: torch 1.13's float32 linspace to the bit (Debian 12). torch 2.x computes some
+    // bins one or two ulps apart (TranslateX 16x16 bin 15: 15.999999 against 16), which moves the
+    // int() of those few magnitudes by one; there the test allows 2 ulps and counts them.
+    int ulp_bins = 0, torch_major = 0;
+    snprintf(path, sizeof path, "%s/torch_version.txt", dir);
+    FILE *vf = fopen(path, "r");
+    CHECK(vf && fscanf(vf, "%d", &torch_major) == 1, "torch's version from augment_ref.py");
+    if (vf) fclose(vf);
     for (int i = 0; i < n_imgs && st == 0; i++) {
         snprintf(path, sizeof path, "%s/tables%d.f32", dir, i);
         size_t len;
@@ -136,13 +144,19 @@ static int against_torchvision(void) {
                 float m[RN_AA_BINS] = {0};
                 int sgn;
                 rn_aa_magnitudes(pol + 1, op, imgs[i].w, imgs[i].h, m, &sgn);
-                for (int b = 0; b < RN_AA_BINS; b++)
-                    CHECK(m[b] == ref[(pol * 14 + op) * 31 + b], "%s %s table %dx%d bin %d: %.9g, torch %.9g",
+                for (int b = 0; b < RN_AA_BINS; b++) {
+                    float r = ref[(pol * 14 + op) * 31 + b];
+                    float lo = nextafterf(nextafterf(r, -INFINITY), -INFINITY), hi = nextafterf(nextafterf(r, INFINITY), INFINITY);
+                    int exact = m[b] == r, near = m[b] >= lo && m[b] <= hi;
+                    ulp_bins += !exact && near;
+                    CHECK(exact || (near && torch_major >= 2), "%s %s table %dx%d bin %d: %.9g, torch %.9g",
                           pol ? "RandAugment" : "TrivialAugmentWide", rn_aa_op_names[op], imgs[i].w, imgs[i].h, b,
-                          m[b], ref[(pol * 14 + op) * 31 + b]);
+                          m[b], r);
+                }
             }
         free(ref);
     }
+    if (ulp_bins) fprintf(stderr, "tables: %d bins within 2 ulps of torch %d.x's, not equal (torch 1.13's are)\n", ulp_bins, torch_major);
 
     // 1. the operations
     long diff[RN_AA_N_OPS] = {0}, total[RN_AA_N_OPS] = {0};
