@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "data/image.h"
+#include "data/mix.h"
 #include "data/transform.h"
 #include "src/mem.h"
 #include "src/rng.h"
@@ -44,6 +45,8 @@ struct rn_loader {
     size_t *order;        // (per_rank) dataset indices of this rank's epoch
     size_t sample_floats;  // views * 3 * size * size
     int B, Q;
+    int mix;              // training batches are mixed (rn_mix_enabled)
+    int K;                // classes: the width of the soft targets
     slot *slots;          // (Q)
 
     pthread_mutex_t mu;
@@ -159,6 +162,15 @@ static int work_available(const rn_loader *l) {
     return s->state == SLOT_FILLING && s->b.number == b;
 }
 
+// Mixup / cutmix of a whole batch, and its soft targets.
+static void mix_batch(const rn_loader *l, rn_batch *b) {
+    int64_t global = b->number * l->v->world + l->v->rank;  // distinct per rank, as the batches are
+    rn_mix_plan p = rn_mix_draw(&l->o, b->epoch, global, b->h, b->w);
+    rn_mix_apply(&p, b->data, b->n, b->views, b->h, b->w);
+    rn_mix_targets(&p, b->labels, b->n, l->K, b->targets, b->dominant);
+    b->lam = p.lam;
+}
+
 // With mu held and work available: does one sample, returns with mu held again.
 static void do_one(rn_loader *l, worker *w) {
     size_t p = l->next_item++;
@@ -187,7 +199,14 @@ static void do_one(rn_loader *l, worker *w) {
         l->fatal = 1;
         l->fatal_err = e;
     }
-    if (++s->done == s->b.n) s->state = SLOT_READY;
+    if (++s->done == s->b.n) {
+        if (l->mix && !l->fatal) {  // the batch is whole: this worker mixes it, still counted in flight
+            pthread_mutex_unlock(&l->mu);
+            mix_batch(l, &s->b);
+            pthread_mutex_lock(&l->mu);
+        }
+        s->state = SLOT_READY;
+    }
     if (s->state == SLOT_READY || (l->draining && l->inflight == 0) || l->fatal)
         pthread_cond_broadcast(&l->ready_cv);
 }
@@ -211,6 +230,8 @@ static void free_queue(rn_loader *l, int n) {
         rn_free_aligned(l->slots[q].b.data);
         free(l->slots[q].b.labels);
         free(l->slots[q].b.index);
+        free(l->slots[q].b.targets);
+        if (l->slots[q].b.dominant != l->slots[q].b.labels) free(l->slots[q].b.dominant);
     }
     free(l->slots);
     free(l->bad);
@@ -231,6 +252,8 @@ int rn_loader_create(const rn_dataset_view *v, const rn_data_opts *o, int train,
     l->v = v;
     l->B = o->batch_size;
     l->Q = o->prefetch;
+    l->mix = train && rn_mix_enabled(o);
+    l->K = v->ds->n_classes;
     const int views = train ? 1 : rn_data_views(o);  // test-time augmentation: crops per sample
     l->sample_floats = 3 * (size_t)o->size * (size_t)o->size * (size_t)views;
     l->order = rn_malloc(v->per_rank * sizeof(size_t));
@@ -250,6 +273,12 @@ int rn_loader_create(const rn_dataset_view *v, const rn_data_opts *o, int train,
         }
         b->labels = rn_malloc((size_t)l->B * sizeof(int32_t));
         b->index = rn_malloc((size_t)l->B * sizeof(size_t));
+        b->dominant = b->labels;
+        b->lam = 1.0;
+        if (l->mix) {
+            b->targets = rn_malloc((size_t)l->B * (size_t)l->K * sizeof(float));
+            b->dominant = rn_malloc((size_t)l->B * sizeof(int32_t));
+        }
         b->c = 3, b->h = o->size, b->w = o->size, b->views = views;
         l->slots[q].state = SLOT_IDLE;
     }

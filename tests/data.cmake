@@ -21,3 +21,5 @@ target_compile_definitions(test_data_torchvision PRIVATE RN_PY="/usr/bin/python3
   RN_TV_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/torchvision_ref.py"
   RN_CORPUS_DIR="${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus")
 set_tests_properties(test_data_torchvision PROPERTIES SKIP_RETURN_CODE 77)
+# Mixup / cutmix (plan, pixels, targets, loader determinism, soft loss) and the RA sampler (issue 14).
+rn_test(test_data_mix SOURCES test_data_mix.c LIBS rn_data rn_core TIMEOUT 60)
