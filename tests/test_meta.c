@@ -346,6 +346,37 @@ static void test_runs(void) {
     CHECK(lines == 2, "A/metrics.csv holds the new run's one epoch (%d lines)", lines);
 }
 
+// FixRes ([data] val_size): trains at 16 px, validates at 24 px (resize round(24 / 0.875) = 27); the
+// export records the evaluation size, so resnet-eval with no flags evaluates at 24 and counts exactly
+// the trainer's last validation hits. With mixup and cutmix on and repeated augmentation, too.
+static void test_fixres(void) {
+    int rc = sh("%s %s --set train.run_dir=%s/F --set data.size=16 --set data.val_size=24 --set train.epochs=1 "
+                "--set augment.mixup_alpha=0.2 --set augment.cutmix_alpha=1 --set data.repeated_aug=2",
+                RESNET_TRAIN, cfg_path, dir);
+    CHECK(rc == 0, "train F at 16 px, validate at 24: exit %d\n%s", rc, errs);
+    char onnx[600], last[600], val[600];
+    path(onnx, sizeof onnx, "F/model.onnx");
+    path(last, sizeof last, "F/last.ckpt");
+    path(val, sizeof val, "val");
+    rn_model_meta m;
+    rn_graph *g;
+    rn_err e;
+    int ok = rn_model_load_meta(onnx, &g, &m, &e) == 0;
+    CHECK(ok, "F/model.onnx: %s", e.msg);
+    if (ok) {
+        CHECK(m.has_preproc && m.pre.size == 24 && m.pre.resize == 27, "the export records size %d resize %d (want 24, 27)",
+              m.pre.size, m.pre.resize);
+        rn_model_meta_free(&m);
+        rn_graph_destroy(g);
+    }
+    double top1 = final_val_top1(last);
+    long long want = llround(top1 * 64 / 100), hits = -1, n = -1;
+    rc = sh("%s %s --data %s", RESNET_EVAL, onnx, val);
+    CHECK(rc == 0 && parse_eval(out, &hits, &n) == 0 && n == 64 && hits == want,
+          "resnet-eval F/model.onnx: %lld/%lld, the trainer's val top-1 %.2f %% (exit %d: %s%s)", hits, n, top1, rc, out, errs);
+    printf("FixRes run: val top-1 %.2f %% at 24 px\n", top1);
+}
+
 int main(void) {
     tmp_dir(dir, sizeof dir, "meta");
     make_band_dataset(dir, 24, 16, 11, 90, 4);
@@ -356,6 +387,7 @@ int main(void) {
     test_codec();
     test_crop_pct();
     test_train_eval();
+    test_fixres();
     test_untrusted();
     test_runs();
     int rc = check_summary();
