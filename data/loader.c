@@ -114,7 +114,7 @@ static void note_corrupt(rn_loader *l, worker *w, size_t idx, const char *msg) {
 // decode or resampling buffers) is skipped like a corrupt one: that loses one file, not the run,
 // but which file meets the shortage depends on timing, so only then is the epoch not
 // reproducible bit for bit.
-static int make_sample(rn_loader *l, worker *w, int64_t epoch, size_t idx, float *out,
+static int make_sample(rn_loader *l, worker *w, int64_t epoch, size_t pos, size_t idx, float *out,
                        int32_t *label, size_t *used, rn_err *err) {
     const rn_dataset *ds = l->v->ds;
     rn_rng pick;  // replacement choices depend on (seed, epoch, index) only
@@ -131,7 +131,13 @@ static int make_sample(rn_loader *l, worker *w, int64_t epoch, size_t idx, float
                                     &len, &e) == 0;
         if (ok) {
             rn_rng r;
-            rn_rng_seed3(&r, l->o.seed, (uint64_t)epoch, cur);
+            // Repeated augmentation: the copies of an image in an epoch differ by their position
+            // (global over the ranks), so each gets its own draws; else (seed, epoch, index) as ever.
+            if (l->v->repeats > 1)
+                rn_rng_seed3(&r, l->o.seed ^ 0x7265706561746564ULL, (uint64_t)epoch,
+                             (uint64_t)pos * (uint64_t)l->v->world + (uint64_t)l->v->rank);
+            else
+                rn_rng_seed3(&r, l->o.seed, (uint64_t)epoch, cur);
             ok = rn_preprocess_image(w->dec, &w->ws, w->file, len, &l->o, l->train ? &r : NULL, out,
                                     &e) == 0;
         }
@@ -185,7 +191,7 @@ static void do_one(rn_loader *l, worker *w) {
     rn_err e;
     int32_t label = 0;
     size_t used = idx;
-    int rc = make_sample(l, w, epoch, idx, s->b.data + (size_t)i * l->sample_floats, &label, &used,
+    int rc = make_sample(l, w, epoch, p, idx, s->b.data + (size_t)i * l->sample_floats, &label, &used,
                          &e);
     s->b.labels[i] = label;
     s->b.index[i] = used;

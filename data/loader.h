@@ -4,7 +4,8 @@
 // (seed, e, global batch index b world + rank), so it is as deterministic as the samples.
 //
 // Determinism: batch b of epoch e holds the samples of positions [b B, (b+1) B) of the rank's
-// epoch order (rn_view_epoch), each augmented with the stream rn_rng_seed3(seed, e, index). Which
+// epoch order (rn_view_epoch), each augmented with the stream rn_rng_seed3(seed, e, index) (with
+// repeated augmentation, view.repeats > 1: from the sample's global position instead). Which
 // worker does what is irrelevant: results are bit-identical for any number of workers.
 //
 // Corrupt files (unreadable, not a JPEG or PNG, truncated, undecodable, larger than max_file_mb, or too

@@ -143,6 +143,7 @@ static void test_soft_loss(void) {
 typedef struct got {
     float *data, *targets;
     int32_t *labels, *dom;
+    size_t index[128];
     double lam[16];
     int batches;
 } got;
@@ -167,6 +168,7 @@ static void collect(const rn_dataset_view *v, const rn_data_opts *o, int64_t epo
         if (b->targets) memcpy(g->targets + at * B * K, b->targets, B * K * sizeof(float));
         memcpy(g->labels + at * B, b->labels, B * sizeof(int32_t));
         memcpy(g->dom + at * B, b->dominant, B * sizeof(int32_t));
+        memcpy(g->index + at * B, b->index, B * sizeof(size_t));
         g->lam[at] = b->lam;
         g->batches++;
         rn_loader_release(l, b);
@@ -230,6 +232,22 @@ static void test_loader(const char *dir) {
     }
     free(x);
     got_free(&a), got_free(&b), got_free(&plain);
+
+    // Repeated augmentation in the loader: the 3 copies of an image in a row, each augmented
+    // differently (RandomResizedCrop, flip), the same bits for 0 and 3 workers.
+    v.repeats = 3;
+    off.workers = 0;
+    collect(&v, &off, 1, &a);
+    off.workers = 3;
+    collect(&v, &off, 1, &b);
+    int copies = 0, differ = 0;
+    for (size_t k = 0; k + 2 < (size_t)a.batches * B; k += 3) {
+        copies += a.index[k] == a.index[k + 1] && a.index[k] == a.index[k + 2];
+        differ += memcmp(a.data + k * sf, a.data + (k + 1) * sf, sf * 4) && memcmp(a.data + (k + 1) * sf, a.data + (k + 2) * sf, sf * 4);
+    }
+    CHECK(copies == 10 && differ == 10, "RA: 10 images 3 times in a row (%d), each copy augmented apart (%d)", copies, differ);
+    CHECK(a.batches == 6 && !memcmp(a.data, b.data, 6 * B * sf * 4), "RA batches identical for 0 and 3 workers");
+    got_free(&a), got_free(&b);
     rn_dataset_destroy(ds);
 }
 
