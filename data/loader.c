@@ -200,19 +200,21 @@ static void do_one(rn_loader *l, worker *w) {
     pthread_mutex_lock(&l->mu);
     l->decode_seconds += dt;
     l->samples++;
-    l->inflight--;
     if (rc != 0 && !l->fatal) {
         l->fatal = 1;
         l->fatal_err = e;
     }
     if (++s->done == s->b.n) {
-        if (l->mix && !l->fatal) {  // the batch is whole: this worker mixes it, still counted in flight
+        // The batch is whole: this worker mixes it. It stays in flight meanwhile, so that
+        // rn_loader_start_epoch waits before reassigning the slot.
+        if (l->mix && !l->fatal) {
             pthread_mutex_unlock(&l->mu);
             mix_batch(l, &s->b);
             pthread_mutex_lock(&l->mu);
         }
         s->state = SLOT_READY;
     }
+    l->inflight--;
     if (s->state == SLOT_READY || (l->draining && l->inflight == 0) || l->fatal)
         pthread_cond_broadcast(&l->ready_cv);
 }
