@@ -283,9 +283,15 @@ int rn_loader_create(const rn_dataset_view *v, const rn_data_opts *o, int train,
         b->index = rn_malloc((size_t)l->B * sizeof(size_t));
         b->dominant = b->labels;
         b->lam = 1.0;
-        if (l->mix) {
-            b->targets = rn_malloc((size_t)l->B * (size_t)l->K * sizeof(float));
+        if (l->mix) {  // batch x classes floats: sized by the user too
+            size_t tb = (size_t)l->B * (size_t)l->K * sizeof(float);
+            b->targets = rn_try_malloc(tb);
             b->dominant = rn_malloc((size_t)l->B * sizeof(int32_t));
+            if (!b->targets) {
+                rn_alloc_fail(err, "the data loader's soft targets (mixup / cutmix)", tb);
+                free_queue(l, q + 1);
+                return -1;
+            }
         }
         b->c = 3, b->h = o->size, b->w = o->size, b->views = views;
         l->slots[q].state = SLOT_IDLE;
