@@ -146,6 +146,19 @@ static void test_crop_pct(void) {
     const char *small[] = {"data.size=16", "data.resize=12"};
     CHECK(rn_config_load(&c, p, small, 2, &e) == -1 && strstr(e.msg, "--set data.resize=12"), "... or the --set: %s",
           e.msg);
+    // FixRes: the evaluation's own size and resize (round(24 / 0.875) = 27, or explicit), checked alike.
+    const char *fix[] = {"data.resize=0", "data.val_size=24"};
+    rn_data_opts v;
+    CHECK(rn_config_load(&c, p, fix, 2, &e) == 0 && (v = rn_data_val_opts(&c.data), v.size == 24 && rn_data_resize(&v) == 27) &&
+              rn_data_preproc(&c.data).size == 24 && rn_data_preproc(&c.data).resize == 27 && c.data.size == 28,
+          "val_size 24: evaluation 24 from 27, training 28: %s", e.msg);
+    const char *fix2[] = {"data.resize=0", "data.val_size=24", "data.val_resize=32"};
+    CHECK(rn_config_load(&c, p, fix2, 3, &e) == 0 && rn_data_preproc(&c.data).resize == 32, "val_resize 32: %s", e.msg);
+    const char *bad[] = {"data.resize=0", "data.val_size=24", "data.val_resize=20"};
+    CHECK(rn_config_load(&c, p, bad, 3, &e) == -1 && strstr(e.msg, "--set data.val_resize=20") && strstr(e.msg, "val_size = 24"),
+          "val_resize < val_size names the --set: %s", e.msg);
+    const char *alone[] = {"data.resize=0", "data.val_resize=30"};
+    CHECK(rn_config_load(&c, p, alone, 2, &e) == -1 && strstr(e.msg, "val_resize needs val_size"), "val_resize alone: %s", e.msg);
 }
 
 // ---- training, evaluation, metadata -------------------------------------------------------------
