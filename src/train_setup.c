@@ -87,6 +87,21 @@ static int check_memory(rn_run *r, const rn_exec_opts *to, const rn_exec_opts *v
     return rn_mem_check(&p, r->B, "[data] batch_size", err);
 }
 
+// One line for the input recipe pieces that are on (FixRes, mixup / cutmix, RA), none when all are off.
+static void note_input(rn_run *r) {
+    const rn_data_opts *d = &r->c->data;
+    char line[256] = "";
+    size_t n = 0;
+    rn_data_opts v = rn_data_val_opts(d);
+    if (d->val_size) n += (size_t)snprintf(line + n, sizeof line - n, "; evaluation at %dpx (resize %d)", v.size, rn_data_resize(&v));
+    if (rn_mix_enabled(d) && n < sizeof line)
+        n += (size_t)snprintf(line + n, sizeof line - n, "; mixup alpha %g, cutmix alpha %g (mix_prob %g, switch %g)",
+                              d->mixup_alpha, d->cutmix_alpha, d->mix_prob, d->mix_switch_prob);
+    if (d->repeated_aug > 1 && n < sizeof line)
+        n += (size_t)snprintf(line + n, sizeof line - n, "; repeated augmentation x%d", d->repeated_aug);
+    if (n) rn_progress_note(&r->prog, "input: training at %dpx%s", r->S, line);
+}
+
 static int create_loaders(rn_run *r, rn_err *err) {
     const rn_config *c = r->c;
     rn_data_opts vo = rn_data_val_opts(&c->data);
@@ -175,6 +190,7 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     }
     // The global batch: every rank's micro-batches of a step.
     r->base_lr = rn_sgd_scaled_lr(&c->optim, (int64_t)r->B * c->train.accum_steps * r->world);
+    note_input(r);
     if (r->rank != 0) return 0;  // the run folder is rank 0's
     if (mkdir_p(r->dir, err)) return -1;
     if (!resume && c->overwrite && rn_run_clear_previous(r, err)) return -1;

@@ -367,6 +367,9 @@ static void test_fixres(void) {
                 "--set augment.mixup_alpha=0.2 --set augment.cutmix_alpha=1 --set data.repeated_aug=2",
                 RESNET_TRAIN, cfg_path, dir);
     CHECK(rc == 0, "train F at 16 px, validate at 24: exit %d\n%s", rc, errs);
+    CHECK(strstr(errs, "input: training at 16px; evaluation at 24px (resize 27); mixup alpha 0.2, cutmix alpha 1 "
+                       "(mix_prob 1, switch 0.5); repeated augmentation x2"),
+          "the trainer names the input recipe: %s", errs);
     char onnx[600], last[600], val[600];
     path(onnx, sizeof onnx, "F/model.onnx");
     path(last, sizeof last, "F/last.ckpt");
