@@ -30,6 +30,7 @@ static double gamma_draw(rn_rng *r, double a) {
 }
 
 double rn_beta_sym(rn_rng *r, double a) {
+    if (!(a < 1e12)) return 0.5;  // the limit (sd 1/sqrt(8a)); the draws would overflow to inf / inf
     double g1 = gamma_draw(r, a), g2 = gamma_draw(r, a);
     // Tiny alphas underflow both draws to 0: the limit is a fair coin between 0 and 1.
     if (!(g1 + g2 > 0)) return rn_rng_uniform(r) < 0.5 ? 0.0 : 1.0;

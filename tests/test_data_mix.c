@@ -102,6 +102,10 @@ static void test_beta(void) {
             s += b, s2 += b * b;
         }
         double m = s / n, v = s2 / n - m * m, want = 1 / (4 * (2 * as[t] + 1));
+        if (t == 0) {  // the extremes stay in [0, 1]: a coin at tiny alphas, 1/2 at huge ones
+            double lo = rn_beta_sym(&r, 1e-300), hi = rn_beta_sym(&r, 1e300);
+            CHECK((lo == 0 || lo == 1) && hi == 0.5, "Beta(1e-300) %g, Beta(1e300) %g", lo, hi);
+        }
         CHECK(!out && fabs(m - 0.5) < 0.01 && fabs(v - want) < 0.05 * want, "Beta(%g): mean %.4f var %.4f want %.4f",
               as[t], m, v, want);
     }
