@@ -401,6 +401,7 @@ int rn_view_init(rn_dataset_view *v, const rn_dataset *ds, int rank, int world, 
     v->world = world;
     v->per_rank = (ds->n + (size_t)world - 1) / (size_t)world;
     v->block = 0;
+    v->repeats = 1;
     return 0;
 }
 
@@ -429,6 +430,15 @@ void rn_view_epoch(const rn_dataset_view *v, uint64_t seed, int64_t epoch, int s
     if (shuffle) {
         perm = rn_malloc(n * sizeof(size_t));
         rn_epoch_permutation(n, seed, epoch, perm);
+    }
+    if (v->repeats > 1) {
+        size_t K = (size_t)v->repeats;
+        for (size_t k = 0; k < v->per_rank; k++) {
+            size_t g = ((k * (size_t)v->world + (size_t)v->rank) % (K * n)) / K;
+            out[k] = perm ? perm[g] : g;
+        }
+        free(perm);
+        return;
     }
     for (size_t k = 0; k < v->per_rank; k++) {
         size_t g = v->block ? ((k / v->block) * (size_t)v->world + (size_t)v->rank) * v->block + k % v->block

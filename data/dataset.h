@@ -85,6 +85,12 @@ typedef struct rn_dataset_view {
     int rank, world;
     size_t per_rank;
     size_t block;          // 0: sample r + k world as above; B: whole batches (rn_view_init_batches)
+    int repeats;           // repeated augmentation (RA sampler), [data] repeated_aug; 1 (the init's) = off.
+                           // K > 1: the order is the permutation with each entry K times in a row,
+                           // dealt round-robin, rank r taking entries r, r + world, ... (torchvision's
+                           // RASampler, whatever the block), so the K copies of an image land on K
+                           // different ranks when K <= world; per_rank is unchanged, so an epoch
+                           // still has about n samples: the first ~n / K images of the permutation.
 } rn_dataset_view;
 
 int rn_view_init(rn_dataset_view *v, const rn_dataset *ds, int rank, int world, rn_err *err);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "data/image.h"
+#include "data/mix.h"
 #include "data/transform.h"
 #include "src/mem.h"
 #include "src/rng.h"
@@ -44,6 +45,8 @@ struct rn_loader {
     size_t *order;        // (per_rank) dataset indices of this rank's epoch
     size_t sample_floats;  // views * 3 * size * size
     int B, Q;
+    int mix;              // training batches are mixed (rn_mix_enabled)
+    int K;                // classes: the width of the soft targets
     slot *slots;          // (Q)
 
     pthread_mutex_t mu;
@@ -111,7 +114,7 @@ static void note_corrupt(rn_loader *l, worker *w, size_t idx, const char *msg) {
 // decode or resampling buffers) is skipped like a corrupt one: that loses one file, not the run,
 // but which file meets the shortage depends on timing, so only then is the epoch not
 // reproducible bit for bit.
-static int make_sample(rn_loader *l, worker *w, int64_t epoch, size_t idx, float *out,
+static int make_sample(rn_loader *l, worker *w, int64_t epoch, size_t pos, size_t idx, float *out,
                        int32_t *label, size_t *used, rn_err *err) {
     const rn_dataset *ds = l->v->ds;
     rn_rng pick;  // replacement choices depend on (seed, epoch, index) only
@@ -128,7 +131,13 @@ static int make_sample(rn_loader *l, worker *w, int64_t epoch, size_t idx, float
                                     &len, &e) == 0;
         if (ok) {
             rn_rng r;
-            rn_rng_seed3(&r, l->o.seed, (uint64_t)epoch, cur);
+            // Repeated augmentation: the copies of an image in an epoch differ by their position
+            // (global over the ranks), so each gets its own draws; else (seed, epoch, index) as ever.
+            if (l->v->repeats > 1)
+                rn_rng_seed3(&r, l->o.seed ^ 0x7265706561746564ULL, (uint64_t)epoch,
+                             (uint64_t)pos * (uint64_t)l->v->world + (uint64_t)l->v->rank);
+            else
+                rn_rng_seed3(&r, l->o.seed, (uint64_t)epoch, cur);
             ok = rn_preprocess_image(w->dec, &w->ws, w->file, len, &l->o, l->train ? &r : NULL, out,
                                     &e) == 0;
         }
@@ -159,6 +168,15 @@ static int work_available(const rn_loader *l) {
     return s->state == SLOT_FILLING && s->b.number == b;
 }
 
+// Mixup / cutmix of a whole batch, and its soft targets.
+static void mix_batch(const rn_loader *l, rn_batch *b) {
+    int64_t global = b->number * l->v->world + l->v->rank;  // distinct per rank, as the batches are
+    rn_mix_plan p = rn_mix_draw(&l->o, b->epoch, global, b->h, b->w);
+    rn_mix_apply(&p, b->data, b->n, b->views, b->h, b->w);
+    rn_mix_targets(&p, b->labels, b->n, l->K, b->targets, b->dominant);
+    b->lam = p.lam;
+}
+
 // With mu held and work available: does one sample, returns with mu held again.
 static void do_one(rn_loader *l, worker *w) {
     size_t p = l->next_item++;
@@ -173,7 +191,7 @@ static void do_one(rn_loader *l, worker *w) {
     rn_err e;
     int32_t label = 0;
     size_t used = idx;
-    int rc = make_sample(l, w, epoch, idx, s->b.data + (size_t)i * l->sample_floats, &label, &used,
+    int rc = make_sample(l, w, epoch, p, idx, s->b.data + (size_t)i * l->sample_floats, &label, &used,
                          &e);
     s->b.labels[i] = label;
     s->b.index[i] = used;
@@ -182,12 +200,21 @@ static void do_one(rn_loader *l, worker *w) {
     pthread_mutex_lock(&l->mu);
     l->decode_seconds += dt;
     l->samples++;
-    l->inflight--;
     if (rc != 0 && !l->fatal) {
         l->fatal = 1;
         l->fatal_err = e;
     }
-    if (++s->done == s->b.n) s->state = SLOT_READY;
+    if (++s->done == s->b.n) {
+        // The batch is whole: this worker mixes it. It stays in flight meanwhile, so that
+        // rn_loader_start_epoch waits before reassigning the slot.
+        if (l->mix && !l->fatal) {
+            pthread_mutex_unlock(&l->mu);
+            mix_batch(l, &s->b);
+            pthread_mutex_lock(&l->mu);
+        }
+        s->state = SLOT_READY;
+    }
+    l->inflight--;
     if (s->state == SLOT_READY || (l->draining && l->inflight == 0) || l->fatal)
         pthread_cond_broadcast(&l->ready_cv);
 }
@@ -211,6 +238,8 @@ static void free_queue(rn_loader *l, int n) {
         rn_free_aligned(l->slots[q].b.data);
         free(l->slots[q].b.labels);
         free(l->slots[q].b.index);
+        free(l->slots[q].b.targets);
+        if (l->slots[q].b.dominant != l->slots[q].b.labels) free(l->slots[q].b.dominant);
     }
     free(l->slots);
     free(l->bad);
@@ -231,6 +260,8 @@ int rn_loader_create(const rn_dataset_view *v, const rn_data_opts *o, int train,
     l->v = v;
     l->B = o->batch_size;
     l->Q = o->prefetch;
+    l->mix = train && rn_mix_enabled(o);
+    l->K = v->ds->n_classes;
     const int views = train ? 1 : rn_data_views(o);  // test-time augmentation: crops per sample
     l->sample_floats = 3 * (size_t)o->size * (size_t)o->size * (size_t)views;
     l->order = rn_malloc(v->per_rank * sizeof(size_t));
@@ -250,6 +281,18 @@ int rn_loader_create(const rn_dataset_view *v, const rn_data_opts *o, int train,
         }
         b->labels = rn_malloc((size_t)l->B * sizeof(int32_t));
         b->index = rn_malloc((size_t)l->B * sizeof(size_t));
+        b->dominant = b->labels;
+        b->lam = 1.0;
+        if (l->mix) {  // batch x classes floats: sized by the user too
+            size_t tb = (size_t)l->B * (size_t)l->K * sizeof(float);
+            b->targets = rn_try_malloc(tb);
+            b->dominant = rn_malloc((size_t)l->B * sizeof(int32_t));
+            if (!b->targets) {
+                rn_alloc_fail(err, "the data loader's soft targets (mixup / cutmix)", tb);
+                free_queue(l, q + 1);
+                return -1;
+            }
+        }
         b->c = 3, b->h = o->size, b->w = o->size, b->views = views;
         l->slots[q].state = SLOT_IDLE;
     }

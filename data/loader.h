@@ -1,7 +1,11 @@
 // loader.h — worker threads that decode and augment batches while the network trains.
 //
+// Mixup / cutmix (training, data/mix.h) is applied by the worker that finishes a batch, from
+// (seed, e, global batch index b world + rank), so it is as deterministic as the samples.
+//
 // Determinism: batch b of epoch e holds the samples of positions [b B, (b+1) B) of the rank's
-// epoch order (rn_view_epoch), each augmented with the stream rn_rng_seed3(seed, e, index). Which
+// epoch order (rn_view_epoch), each augmented with the stream rn_rng_seed3(seed, e, index) (with
+// repeated augmentation, view.repeats > 1: from the sample's global position instead). Which
 // worker does what is irrelevant: results are bit-identical for any number of workers.
 //
 // Corrupt files (unreadable, not a JPEG or PNG, truncated, undecodable, larger than max_file_mb, or too
@@ -30,6 +34,10 @@ typedef struct rn_batch {
     int c, h, w;       // 3, size, size
     int64_t number;    // position of the batch in its epoch
     int64_t epoch;
+    // Training with [augment] mixup / cutmix (data/mix.h), else targets NULL and dominant == labels:
+    float *targets;    // (n, n_classes) soft targets, before label smoothing
+    int32_t *dominant; // (n) the label of larger weight, for the training top-1
+    double lam;        // weight of labels[i] in row i (1: the batch was left unmixed)
 } rn_batch;
 
 typedef struct rn_loader_stats {

@@ -30,6 +30,9 @@ rn_data_opts rn_data_opts_default(void) {
     o.auto_aug = RN_AUTO_NONE;
     o.randaugment_n = 2;  // torchvision RandAugment's num_ops and magnitude
     o.randaugment_m = 9;
+    o.repeated_aug = 1;
+    o.mix_prob = 1.0;  // timm's Mixup defaults
+    o.mix_switch_prob = 0.5;
     return o;
 }
 
@@ -50,6 +53,12 @@ static const rn_key data_keys[] = {
              "evaluation: shorter side resized to this, then centre crop `size` (must be ≥ `size`); 0 = round(`size` / `crop_pct`)"),
     {.name = "crop_pct", .type = RN_KEY_DOUBLE, .off = RN_FIELD(T, crop_pct, double), .lo = 0, .hi = 1,
      .flags = RN_KEY_LO_OPEN, .doc = "evaluation crop fraction when `resize` is 0 (0.875: 224 of 256, torchvision's and timm's)"},
+    RN_K_INT("val_size", T, val_size, 0, 4096,
+             "evaluation side (FixRes: e.g. train at `size` 176, evaluate at 224); 0 = `size`"),
+    RN_K_INT("val_resize", T, val_resize, 0, 8192,
+             "evaluation resize at `val_size` (must be ≥ it); 0 = round(`val_size` / `crop_pct`). Only with `val_size`"),
+    RN_K_INT("repeated_aug", T, repeated_aug, 1, 64,
+             "repeated augmentation (RA sampler): each image K times per epoch, the epoch kept at the dataset's length; 1 = off"),
     RN_K_INT("batch_size", T, batch_size, 1, 1 << 20, "samples per batch on each rank"),
     RN_K_INT("workers", T, workers, 0, 256, "decoding threads; 0 decodes in the caller's thread"),
     RN_K_INT("prefetch", T, prefetch, 2, 1024, "batch slots in the loader's ring; memory is `prefetch × batch_size × 3 × size² × 4` bytes"),
@@ -88,6 +97,11 @@ static const rn_key augment_keys[] = {
     RN_K_INT("randaugment_m", T, randaugment_m, 0, 30, "RandAugment: magnitude bin of 31 (torchvision's `magnitude`)"),
     RN_K_DOUBLE("random_erasing", T, random_erasing, 0, 1,
                 "RandomErasing probability after normalisation (scale 0.02–0.33, ratio 0.3–3.3, normal noise); 0 = off"),
+    RN_K_DOUBLE("mixup_alpha", T, mixup_alpha, 0, INFINITY, "mixup: λ ~ Beta(α, α), the batch mixed with itself reversed (timm); 0 = off"),
+    RN_K_DOUBLE("cutmix_alpha", T, cutmix_alpha, 0, INFINITY,
+                "cutmix: a box of area 1 − λ, λ ~ Beta(α, α), pasted from the reversed batch, λ set to the pasted area; 0 = off"),
+    RN_K_DOUBLE("mix_prob", T, mix_prob, 0, 1, "probability that a batch is mixed (mixup or cutmix)"),
+    RN_K_DOUBLE("mix_switch_prob", T, mix_switch_prob, 0, 1, "with both alphas > 0: probability of cutmix instead of mixup"),
 };
 #undef ALIAS
 #undef T
@@ -108,6 +122,14 @@ int rn_data_opts_check(const rn_data_opts *o, rn_err *err) {
     if (!(o->crop_pct > 0 && o->crop_pct <= 1)) return rn_fail(err, "[data] crop_pct = %g: need 0 < crop_pct <= 1", o->crop_pct);
     if (o->resize && o->resize < o->size)
         return rn_fail(err, "[data] resize = %d is smaller than size = %d", o->resize, o->size);
+    if (o->val_resize && !o->val_size) return rn_fail(err, "[data] val_resize needs val_size");
+    if (o->val_resize && o->val_resize < o->val_size)
+        return rn_fail(err, "[data] val_resize = %d is smaller than val_size = %d", o->val_resize, o->val_size);
+    if (o->val_size) {
+        rn_data_opts v = rn_data_val_opts(o);
+        if (rn_data_resize(&v) > 8192)
+            return rn_fail(err, "[data] val_size / crop_pct = %d is over 8192: set val_resize", rn_data_resize(&v));
+    }
     if (rn_data_resize(o) > 8192)
         return rn_fail(err, "[data] size / crop_pct = %d is over 8192: set resize", rn_data_resize(o));
     if (!(o->scale_min > 0) || o->scale_min > o->scale_max || o->scale_max > 1)
@@ -136,7 +158,18 @@ int rn_data_resize(const rn_data_opts *o) {
     return r > 1e6 ? 1000000 : (int)r;
 }
 
-rn_preproc rn_data_preproc(const rn_data_opts *o) {
+rn_data_opts rn_data_val_opts(const rn_data_opts *o) {
+    rn_data_opts v = *o;
+    if (o->val_size > 0) {
+        v.size = o->val_size;
+        v.resize = o->val_resize;
+        v.val_size = v.val_resize = 0;
+    }
+    return v;
+}
+
+rn_preproc rn_data_preproc(const rn_data_opts *in) {
+    const rn_data_opts v = rn_data_val_opts(in), *o = &v;  // what a model is evaluated with
     rn_preproc p;
     memset(&p, 0, sizeof p);
     p.size = o->size;

@@ -28,6 +28,9 @@ typedef struct rn_data_opts {
     uint64_t seed;     // epoch order and augmentation come from (seed, epoch, index)
     int shuffle;       // training order shuffled per epoch
     int drop_last;     // training drops the last partial batch (evaluation always keeps it)
+    int val_size;      // evaluation side (FixRes: train smaller than you test); 0 = size
+    int val_resize;    // evaluation resize at val_size; 0 = round(val_size / crop_pct) (with val_size set)
+    int repeated_aug;  // training epoch order repeats each image this many times (RA sampler); 1 = off
     int max_file_mb;   // image files larger than this (MiB) are skipped like corrupt ones
     float mean[3];     // normalisation of RGB in [0, 1]: (x - mean) / std
     float std[3];
@@ -41,6 +44,9 @@ typedef struct rn_data_opts {
     int auto_aug;               // RN_AUTO_*: TrivialAugmentWide / RandAugment on the 8-bit crop
     int randaugment_n, randaugment_m;  // RandAugment's num_ops and magnitude bin (of 31)
     double random_erasing;      // RandomErasing probability after normalisation, 0 = off
+    double mixup_alpha, cutmix_alpha;  // Beta(α, α) of mixup / cutmix (data/mix.h); 0 = off
+    double mix_prob;            // probability that a batch is mixed at all
+    double mix_switch_prob;     // with both alphas > 0: probability of cutmix rather than mixup
     // Evaluation only, no INI key (resnet-eval --tta): test-time augmentation of the eval loader.
     int tta;                    // RN_TTA_NONE: the centre crop; RN_TTA_TEN_CROP: 10 crops per image
 } rn_data_opts;
@@ -69,6 +75,9 @@ int rn_data_opts_check(const rn_data_opts *o, rn_err *err);
 
 // The evaluation resize: `resize` when set, else round(size / crop_pct).
 int rn_data_resize(const rn_data_opts *o);
+
+// The options of the evaluation loader: size = val_size and resize = val_resize when val_size is set.
+rn_data_opts rn_data_val_opts(const rn_data_opts *o);
 
 // The evaluation preprocessing of o (what a model file records), and o set to a recorded one.
 rn_preproc rn_data_preproc(const rn_data_opts *o);

@@ -24,8 +24,14 @@ static void op_done(void *ctx, int op) {
 int rn_step_input(rn_step *s, const float *x, rn_err *err) { return rn_exec_set_input(s->ex, x, err); }
 
 int rn_step_batch(rn_step *s, const int32_t *labels, int last, double *loss_out, int64_t *correct, rn_err *err) {
+    return rn_step_batch_soft(s, labels, NULL, last, loss_out, correct, err);
+}
+
+int rn_step_batch_soft(rn_step *s, const int32_t *labels, const float *targets, int last, double *loss_out,
+                       int64_t *correct, rn_err *err) {
     if (rn_exec_forward(s->ex, err) || rn_exec_get_output(s->ex, s->scores, err)) return -1;
-    double loss = rn_softmax_xent(s->scores, labels, s->B, s->K, s->smoothing, s->dscores);
+    double loss = targets ? rn_softmax_xent_soft(s->scores, targets, s->B, s->K, s->smoothing, s->dscores)
+                          : rn_softmax_xent(s->scores, labels, s->B, s->K, s->smoothing, s->dscores);
     *loss_out = loss;
     if (correct) *correct += rn_topk_correct(s->scores, labels, s->B, s->K, 1);
     const rn_step_reducer *r = s->reducer;

@@ -49,6 +49,10 @@ typedef struct rn_step {
 // Both return 0, or -1 with err when the executor fails (out of memory in oneDNN, naming the node).
 int rn_step_input(rn_step *s, const float *x, rn_err *err);
 int rn_step_batch(rn_step *s, const int32_t *labels, int last, double *loss, int64_t *correct, rn_err *err);
+// The same with soft targets (B, K) (mixup / cutmix: rn_softmax_xent_soft) when targets is not NULL;
+// the top-1 is counted against labels (the dominant ones). rn_step_batch is this with targets NULL.
+int rn_step_batch_soft(rn_step *s, const int32_t *labels, const float *targets, int last, double *loss,
+                       int64_t *correct, rn_err *err);
 
 // The update after the step's last micro-batch: completes the reduction and applies SGD at lr.
 // With [optim] clip_grad_norm = c > 0 the mean gradient is first scaled by min(1, c / (norm + 1e-6)),

@@ -41,17 +41,20 @@ static void set_defaults(rn_config *c) {
     c->export_opts = rn_export_opts_default();
 }
 
-// [data] resize < size, named where resize was set: the last --set that did, else its line.
-static int resize_error(const rn_config *c, const char *path, const char *const *overrides, int n, rn_err *err) {
-    const char *what = "[data] resize = %d is smaller than size = %d: set resize >= size, or resize = 0 for size / crop_pct";
-    char msg[256];
-    snprintf(msg, sizeof msg, what, c->data.resize, c->data.size);
+// [data] resize < size (or val_resize < val_size), named where the resize was set: the last --set
+// that did, else its line.
+static int resize_error(const char *key, int resize, const char *size_key, int size, const char *path,
+                        const char *const *overrides, int n, rn_err *err) {
+    char msg[256], set[32];
+    snprintf(msg, sizeof msg, "[data] %s = %d is smaller than %s = %d: set %s >= %s, or %s = 0 for %s / crop_pct", key,
+             resize, size_key, size, key, size_key, key, size_key);
+    int len = snprintf(set, sizeof set, "data.%s", key);
     for (int i = n - 1; i >= 0; i--) {
         const char *o = overrides[i];
         while (*o == ' ') o++;
-        if (!strncmp(o, "data.resize", 11) && (o[11] == '=' || o[11] == ' ')) return rn_fail(err, "--set %.200s: %s", overrides[i], msg);
+        if (!strncmp(o, set, (size_t)len) && (o[len] == '=' || o[len] == ' ')) return rn_fail(err, "--set %.200s: %s", overrides[i], msg);
     }
-    int line = rn_conf_key_line(path, "data", "resize");
+    int line = rn_conf_key_line(path, "data", key);
     if (line > 0) return rn_fail(err, "%s:%d: %s", path, line, msg);
     return rn_fail(err, "%s: %s", path, msg);
 }
@@ -67,7 +70,10 @@ int rn_config_load(rn_config *c, const char *path, const char *const *overrides,
     for (int i = 0; i < n_overrides; i++)
         if (rn_conf_override(overrides[i], secs, N_SECTIONS, err)) return -1;
     rn_err e2;
-    if (c->data.resize && c->data.resize < c->data.size) return resize_error(c, path, overrides, n_overrides, err);
+    const rn_data_opts *d = &c->data;
+    if (d->resize && d->resize < d->size) return resize_error("resize", d->resize, "size", d->size, path, overrides, n_overrides, err);
+    if (d->val_resize && d->val_size && d->val_resize < d->val_size)
+        return resize_error("val_resize", d->val_resize, "val_size", d->val_size, path, overrides, n_overrides, err);
     if (rn_model_opts_resolve(&c->model, &e2) || rn_data_opts_check(&c->data, &e2) ||
         rn_train_config_check(c, &e2))
         return rn_fail(err, "%s: %s", path, e2.msg);

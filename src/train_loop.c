@@ -85,12 +85,15 @@ static int train_epoch(rn_run *r, rn_err *err) {
         if (rc != 1) return rc < 0 ? -1 : rn_fail(err, "data loader ended the epoch early");
         // The batch goes back to the loader before the compute, so it can refill the slot meanwhile.
         rc = rn_step_input(&r->step, b->data, err);
-        memcpy(r->labels, b->labels, (size_t)r->B * sizeof(int32_t));
+        // A mixed batch's top-1 counts its dominant labels; its loss, its soft targets.
+        memcpy(r->labels, b->dominant, (size_t)r->B * sizeof(int32_t));
+        const float *targets = b->targets ? r->targets : NULL;
+        if (targets) memcpy(r->targets, b->targets, (size_t)r->B * (size_t)r->K * sizeof(float));
         rn_loader_release(r->train_l, b);
         int last = micro + 1 == A || k + 1 == r->nb;
         int64_t hits = 0;
         double loss = 0;
-        if (rc || rn_step_batch(&r->step, r->labels, last, &loss, &hits, err)) return -1;
+        if (rc || rn_step_batch_soft(&r->step, r->labels, targets, last, &loss, &hits, err)) return -1;
         if (!isfinite(loss))
             return rn_fail(err, "the training loss is %s at epoch %lld, batch %lld/%lld (lr %.4g): stopping. Last good "
                                 "checkpoint: %s. Try a lower [optim] lr or a longer [schedule] warmup_epochs.",

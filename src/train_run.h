@@ -35,7 +35,8 @@ typedef struct rn_run {
     float *scores, *dscores;  // (max(B, EB), K)
     float *pad;               // (EB, 3, S, S) the last, partial evaluation batch padded with zeros
     int32_t *labels;          // (max(B, EB))
-    int K, B, EB, S;
+    float *targets;           // (B, K) soft targets of a mixed batch ([augment] mixup / cutmix); else NULL
+    int K, B, EB, S, VS;      // ... S: training side, VS: evaluation side ([data] val_size)
     int64_t nb, spe;          // batches and optimiser steps per epoch
     double base_lr;           // peak lr after linear batch scaling
     rn_run_shape shape;

@@ -10,6 +10,7 @@
 
 #include "optim/checkpoint.h"
 #include "optim/finetune.h"
+#include "data/mix.h"
 #include "src/dist.h"
 #include "layers/exec_mem.h"
 #include "src/train_run.h"
@@ -73,22 +74,39 @@ static int check_memory(rn_run *r, const rn_exec_opts *to, const rn_exec_opts *v
     if (c->train.accum_steps > 1) rn_mem_add(&p, "gradient accumulation", arena + 64, 0, RN_MEM_NEW);
     rn_mem_add_threads(&p, "OpenMP threads", omp_get_max_threads() - 1);
     // Scores, their gradients and labels per batch; the padded last evaluation batch.
-    double pad = 3.0 * r->S * r->S * sizeof(float);
+    double pad = 3.0 * r->VS * r->VS * sizeof(float);
     rn_mem_add(&p, "scores and padding", follows ? 0 : pad * r->EB, (2.0 * r->K + 1) * sizeof(float) + (follows ? pad : 0),
                RN_MEM_NEW);
-    rn_data_opts vd = c->data;
+    if (rn_mix_enabled(&c->data))  // the loader's slots and the trainer's copy
+        rn_mem_add(&p, "soft targets (mixup / cutmix)", 0, (c->data.prefetch + 1.0) * (r->K + 1.0) * sizeof(float), RN_MEM_NEW);
+    rn_data_opts vd = rn_data_val_opts(&c->data);
     vd.batch_size = r->EB;
     rn_loader_mem_plan(&c->data, r->train_v.per_rank, 1, "training loader", &p);
     rn_loader_mem_plan(&vd, r->val_v.per_rank, follows, "validation loader", &p);
     if (rn_exec_mem_plan(r->g, r->B, 1, r->S, r->S, to, &p, err) ||
-        rn_exec_mem_plan(r->g, r->EB, follows, r->S, r->S, vo, &p, err))
+        rn_exec_mem_plan(r->g, r->EB, follows, r->VS, r->VS, vo, &p, err))
         return -1;
     return rn_mem_check(&p, r->B, "[data] batch_size", err);
 }
 
+// One line for the input recipe pieces that are on (FixRes, mixup / cutmix, RA), none when all are off.
+static void note_input(rn_run *r) {
+    const rn_data_opts *d = &r->c->data;
+    char line[256] = "";
+    size_t n = 0;
+    rn_data_opts v = rn_data_val_opts(d);
+    if (d->val_size) n += (size_t)snprintf(line + n, sizeof line - n, "; evaluation at %dpx (resize %d)", v.size, rn_data_resize(&v));
+    if (rn_mix_enabled(d) && n < sizeof line)
+        n += (size_t)snprintf(line + n, sizeof line - n, "; mixup alpha %g, cutmix alpha %g (mix_prob %g, switch %g)",
+                              d->mixup_alpha, d->cutmix_alpha, d->mix_prob, d->mix_switch_prob);
+    if (d->repeated_aug > 1 && n < sizeof line)
+        n += (size_t)snprintf(line + n, sizeof line - n, "; repeated augmentation x%d", d->repeated_aug);
+    if (n) rn_progress_note(&r->prog, "input: training at %dpx%s", r->S, line);
+}
+
 static int create_loaders(rn_run *r, rn_err *err) {
     const rn_config *c = r->c;
-    rn_data_opts vo = c->data;
+    rn_data_opts vo = rn_data_val_opts(&c->data);
     vo.batch_size = r->EB;
     if (rn_loader_create(&r->train_v, &c->data, 1, &r->train_l, err) || rn_loader_create(&r->val_v, &vo, 0, &r->val_l, err))
         return -1;
@@ -147,9 +165,11 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
                       : rn_view_init_batches(&r->train_v, r->train_ds, r->rank, r->world, d->batch_size, err) ||
                             rn_view_init_shard(&r->val_v, r->val_ds, r->rank, r->world, err))
         return -1;
+    r->train_v.repeats = d->repeated_aug;
     r->B = d->batch_size;
     r->EB = c->train.eval_batch_size > 0 ? c->train.eval_batch_size : d->batch_size;
     r->S = d->size;
+    r->VS = rn_data_val_opts(d).size;
 
     rn_ckpt *ck = NULL;
     int rc = build_network(r, resume, &ck, err);
@@ -169,7 +189,7 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     if (!rc) rc = create_loaders(r, err);
     if (!rc && ck) rc = rn_state_from_ckpt(ck, &r->shape, &r->st, err);
     if (!rc) rc = rn_exec_create(r->g, r->B, r->S, r->S, &to, &r->tx, err);
-    if (!rc) rc = rn_exec_create(r->g, r->EB, r->S, r->S, &vo, &r->vx, err);
+    if (!rc) rc = rn_exec_create(r->g, r->EB, r->VS, r->VS, &vo, &r->vx, err);
     if (!rc) {
         r->sgd = rn_sgd_create(r->g, &c->optim);
         if (ck) rc = rn_ckpt_load_momentum(ck, r->g, r->sgd->momentum, err);
@@ -187,13 +207,15 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     if (r->ema) rn_dist_bcast_floats(r->ema->w, r->g->arena_size);
     if (c->train.accum_steps > 1) r->acc = rn_malloc_aligned(r->g->arena_size * sizeof(float) + 64);
     // Sized by the batch: a failure is an error (the estimate should have caught it).
-    size_t M = (size_t)(r->B > r->EB ? r->B : r->EB), pad = (size_t)r->EB * 3 * (size_t)r->S * (size_t)r->S * sizeof(float);
+    size_t M = (size_t)(r->B > r->EB ? r->B : r->EB), pad = (size_t)r->EB * 3 * (size_t)r->VS * (size_t)r->VS * sizeof(float);
     r->scores = rn_try_malloc_aligned(M * (size_t)r->K * sizeof(float));
     r->dscores = rn_try_malloc_aligned(M * (size_t)r->K * sizeof(float));
     r->labels = rn_try_malloc_aligned(M * sizeof(int32_t));
     r->pad = rn_try_malloc_aligned(pad);
     if (!r->scores || !r->dscores || !r->labels) return rn_alloc_fail(err, "the scores of a batch", 2 * M * ((size_t)r->K + 1) * 4);
     if (!r->pad) return rn_alloc_fail(err, "the padded evaluation batch", pad);
+    if (rn_mix_enabled(d) && !(r->targets = rn_try_malloc_aligned((size_t)r->B * (size_t)r->K * sizeof(float))))
+        return rn_alloc_fail(err, "the soft targets of a batch", (size_t)r->B * (size_t)r->K * sizeof(float));
     r->step = (rn_step){.g = r->g, .ex = r->tx, .sgd = r->sgd, .B = r->B, .K = r->K, .accum = c->train.accum_steps,
                         .smoothing = c->train.label_smoothing, .acc = r->acc, .scores = r->scores, .dscores = r->dscores};
     if (r->world > 1) {
@@ -202,6 +224,7 @@ int rn_run_setup(rn_run *r, const rn_config *c, const char *resume, rn_err *err)
     }
     // The global batch: every rank's micro-batches of a step.
     r->base_lr = rn_sgd_scaled_lr(&c->optim, (int64_t)r->B * c->train.accum_steps * r->world);
+    note_input(r);
     if (r->rank != 0) return 0;  // the run folder is rank 0's
     if (mkdir_p(r->dir, err)) return -1;
     if (!resume && c->overwrite && rn_run_clear_previous(r, err)) return -1;
@@ -231,6 +254,7 @@ void rn_run_teardown(rn_run *r) {
     rn_free_aligned(r->scores);
     rn_free_aligned(r->dscores);
     rn_free_aligned(r->labels);
+    rn_free_aligned(r->targets);
     rn_state_free(&r->st);
     rn_model_meta_free(&r->mm);
     memset(r, 0, sizeof *r);

@@ -28,3 +28,5 @@ rn_test(test_data_augment SOURCES test_data_augment.c LIBS rn_data TIMEOUT 120)
 target_compile_definitions(test_data_augment PRIVATE RN_PY="/usr/bin/python3"
   RN_AUG_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/augment_ref.py")
 set_tests_properties(test_data_augment PROPERTIES SKIP_RETURN_CODE 77)
+# Mixup / cutmix (plan, pixels, targets, loader determinism, soft loss) and the RA sampler (issue 14).
+rn_test(test_data_mix SOURCES test_data_mix.c LIBS rn_data rn_core TIMEOUT 60)

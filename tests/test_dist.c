@@ -125,6 +125,16 @@ static void test_equivalence(void) {
     dp = max_rel(x, y, RN_CKPT_VALUE, 0), dm = max_rel(x, y, RN_CKPT_MOMENTUM, 0);
     CHECK(dp <= 1e-5 && dm <= 1e-5, "2 x accum 2 vs accum 4: parameters %.3g, momentum %.3g", dp, dm);
     rn_ckpt_free(x), rn_ckpt_free(y);
+
+    // Mixup / cutmix draw per global batch (batch x ranks + rank), so the equivalence holds with them.
+    CHECK(mpi(2, "mx2", "--set train.stop_after_steps=3 --set augment.mixup_alpha=0.4 --set augment.cutmix_alpha=1") == 0,
+          "2 ranks, mixup and cutmix: see %s/mx2.log", dir);
+    const char *s3[] = {"train.accum_steps=2", "train.stop_after_steps=3", "augment.mixup_alpha=0.4", "augment.cutmix_alpha=1"};
+    CHECK(one("mx1", NULL, s3, 4) == RN_TRAIN_STOPPED, "1 process, accum_steps 2, mixup and cutmix");
+    x = ckpt("mx2"), y = ckpt("mx1");
+    dp = max_rel(x, y, RN_CKPT_VALUE, 0), dm = max_rel(x, y, RN_CKPT_MOMENTUM, 0);
+    CHECK(dp <= 1e-5 && dm <= 1e-5, "mixed batches, 2 ranks vs accum 2: parameters %.3g, momentum %.3g", dp, dm);
+    rn_ckpt_free(x), rn_ckpt_free(y);
 }
 
 // SyncBatchNorm: 2 ranks x batch 8 normalise over the 16 images one process sees in its batch of

@@ -146,6 +146,19 @@ static void test_crop_pct(void) {
     const char *small[] = {"data.size=16", "data.resize=12"};
     CHECK(rn_config_load(&c, p, small, 2, &e) == -1 && strstr(e.msg, "--set data.resize=12"), "... or the --set: %s",
           e.msg);
+    // FixRes: the evaluation's own size and resize (round(24 / 0.875) = 27, or explicit), checked alike.
+    const char *fix[] = {"data.resize=0", "data.val_size=24"};
+    rn_data_opts v;
+    CHECK(rn_config_load(&c, p, fix, 2, &e) == 0 && (v = rn_data_val_opts(&c.data), v.size == 24 && rn_data_resize(&v) == 27) &&
+              rn_data_preproc(&c.data).size == 24 && rn_data_preproc(&c.data).resize == 27 && c.data.size == 28,
+          "val_size 24: evaluation 24 from 27, training 28: %s", e.msg);
+    const char *fix2[] = {"data.resize=0", "data.val_size=24", "data.val_resize=32"};
+    CHECK(rn_config_load(&c, p, fix2, 3, &e) == 0 && rn_data_preproc(&c.data).resize == 32, "val_resize 32: %s", e.msg);
+    const char *bad[] = {"data.resize=0", "data.val_size=24", "data.val_resize=20"};
+    CHECK(rn_config_load(&c, p, bad, 3, &e) == -1 && strstr(e.msg, "--set data.val_resize=20") && strstr(e.msg, "val_size = 24"),
+          "val_resize < val_size names the --set: %s", e.msg);
+    const char *alone[] = {"data.resize=0", "data.val_resize=30"};
+    CHECK(rn_config_load(&c, p, alone, 2, &e) == -1 && strstr(e.msg, "val_resize needs val_size"), "val_resize alone: %s", e.msg);
 }
 
 // ---- training, evaluation, metadata -------------------------------------------------------------
@@ -346,6 +359,40 @@ static void test_runs(void) {
     CHECK(lines == 2, "A/metrics.csv holds the new run's one epoch (%d lines)", lines);
 }
 
+// FixRes ([data] val_size): trains at 16 px, validates at 24 px (resize round(24 / 0.875) = 27); the
+// export records the evaluation size, so resnet-eval with no flags evaluates at 24 and counts exactly
+// the trainer's last validation hits. With mixup and cutmix on and repeated augmentation, too.
+static void test_fixres(void) {
+    int rc = sh("%s %s --set train.run_dir=%s/F --set data.size=16 --set data.val_size=24 --set train.epochs=1 "
+                "--set augment.mixup_alpha=0.2 --set augment.cutmix_alpha=1 --set data.repeated_aug=2",
+                RESNET_TRAIN, cfg_path, dir);
+    CHECK(rc == 0, "train F at 16 px, validate at 24: exit %d\n%s", rc, errs);
+    CHECK(strstr(errs, "input: training at 16px; evaluation at 24px (resize 27); mixup alpha 0.2, cutmix alpha 1 "
+                       "(mix_prob 1, switch 0.5); repeated augmentation x2"),
+          "the trainer names the input recipe: %s", errs);
+    char onnx[600], last[600], val[600];
+    path(onnx, sizeof onnx, "F/model.onnx");
+    path(last, sizeof last, "F/last.ckpt");
+    path(val, sizeof val, "val");
+    rn_model_meta m;
+    rn_graph *g;
+    rn_err e;
+    int ok = rn_model_load_meta(onnx, &g, &m, &e) == 0;
+    CHECK(ok, "F/model.onnx: %s", e.msg);
+    if (ok) {
+        CHECK(m.has_preproc && m.pre.size == 24 && m.pre.resize == 27, "the export records size %d resize %d (want 24, 27)",
+              m.pre.size, m.pre.resize);
+        rn_model_meta_free(&m);
+        rn_graph_destroy(g);
+    }
+    double top1 = final_val_top1(last);
+    long long want = llround(top1 * 64 / 100), hits = -1, n = -1;
+    rc = sh("%s %s --data %s", RESNET_EVAL, onnx, val);
+    CHECK(rc == 0 && parse_eval(out, &hits, &n) == 0 && n == 64 && hits == want,
+          "resnet-eval F/model.onnx: %lld/%lld, the trainer's val top-1 %.2f %% (exit %d: %s%s)", hits, n, top1, rc, out, errs);
+    printf("FixRes run: val top-1 %.2f %% at 24 px\n", top1);
+}
+
 int main(void) {
     tmp_dir(dir, sizeof dir, "meta");
     make_band_dataset(dir, 24, 16, 11, 90, 4);
@@ -356,6 +403,7 @@ int main(void) {
     test_codec();
     test_crop_pct();
     test_train_eval();
+    test_fixres();
     test_untrusted();
     test_runs();
     int rc = check_summary();

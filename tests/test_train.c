@@ -3,6 +3,7 @@
 // and resumed (mid-epoch, at an epoch's end, with gradient accumulation) ends bit-identical to one
 // that never stopped; a NaN loss stops the run and keeps the last checkpoint; fine-tuning from a
 // checkpoint with another class count swaps the head and honours freezing; SIGTERM saves and exits.
+// Mixup / cutmix with repeated augmentation resume exactly as well.
 #define _GNU_SOURCE
 #include <signal.h>
 #include <sys/wait.h>
@@ -136,6 +137,14 @@ static void test_resume(void) {
     CHECK(train("D", NULL, acc_stop, 4, &e) == RN_TRAIN_STOPPED, "D stops: %s", e.msg);
     CHECK(train("D", "D", acc, 3, &e) == RN_TRAIN_DONE, "D resumes: %s", e.msg);
     expect_same_ckpt("C/last.ckpt", "D/last.ckpt", "accumulation: stopped and resumed vs uninterrupted");
+    // Mixup / cutmix and repeated augmentation depend on (seed, epoch, batch / position): exact resume too.
+    const char *mix[] = {"train.epochs=2", "augment.mixup_alpha=0.3", "augment.cutmix_alpha=1", "data.repeated_aug=3"};
+    CHECK(train("MX", NULL, mix, 4, &e) == RN_TRAIN_DONE, "MX (mixup, cutmix, RA): %s", e.msg);
+    const char *mix_stop[] = {"train.epochs=2", "augment.mixup_alpha=0.3", "augment.cutmix_alpha=1", "data.repeated_aug=3",
+                              "train.stop_after_steps=5"};
+    CHECK(train("MY", NULL, mix_stop, 5, &e) == RN_TRAIN_STOPPED, "MY stops mid-epoch: %s", e.msg);
+    CHECK(train("MY", "MY", mix, 4, &e) == RN_TRAIN_DONE, "MY resumes: %s", e.msg);
+    expect_same_ckpt("MX/last.ckpt", "MY/last.ckpt", "mixup, cutmix, RA: stopped and resumed vs uninterrupted");
     // A changed batch size cannot continue the same batches.
     const char *b16[] = {"data.batch_size=4"};
     CHECK(train("B", "B/last.ckpt", b16, 1, &e) == RN_TRAIN_FAILED && strstr(e.msg, "batch_size"),
