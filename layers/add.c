@@ -1,5 +1,6 @@
 // add.c — Add (ONNX, same shapes): Y = A + B, the residual connection. dA = dB = dY.
 // When the executor fuses the Relu after it (v1 blocks), Y = relu(A + B) and dA = dB = dY * (Y > 0).
+// Y may share the buffer of an input that no backward reads (a block's last BN or Conv output).
 #include <stdlib.h>
 
 #include "layers/layer.h"
@@ -35,9 +36,14 @@ static int add_compile(rn_exec *ex, int k, rn_err *err) {
 static void add_forward(rn_exec *ex, int k) {
     const rn_op *op = &ex->g->ops[k];
     add_impl *a = ex->impl[k];
-    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC_0, rn_act_of(ex, op->in[0])->mem},
-                               {DNNL_ARG_SRC_1, rn_act_of(ex, op->in[1])->mem},
-                               {DNNL_ARG_DST, ex->act[op->out].mem}};
+    const rn_act *x0 = rn_act_of(ex, op->in[0]), *x1 = rn_act_of(ex, op->in[1]), *y = &ex->act[op->out];
+    // The buffer plan may put Y over an input that dies here (layers/exec_plan.c); oneDNN runs in
+    // place over its first source, so a second one in place is passed first (the plan only does that
+    // when both inputs have the same layout, and the sum is the same).
+    int swap = y->buf == x1->buf && x0 != x1;
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC_0, swap ? x1->mem : x0->mem},
+                               {DNNL_ARG_SRC_1, swap ? x0->mem : x1->mem},
+                               {DNNL_ARG_DST, y->mem}};
     rn_exec_run(ex, a->fwd, 3, args);
 }
 
@@ -76,7 +82,7 @@ static void add_backward(rn_exec *ex, int k) {
         rn_exec_grad_end(ex, op->in[1], m);
         return;
     }
-    // At most one of the two may need the (single) scratch buffer for a one-pass backward.
+    // The one-pass backward when at least one of the two gradients is written directly.
     int fresh = !rn_act_of(ex, op->in[0])->diff_written || !rn_act_of(ex, op->in[1])->diff_written;
     if (need[0] && need[1] && op->in[0] != op->in[1] && fresh) {
         // The usual residual case: both gradients in one pass over dY (and Y).
@@ -92,8 +98,8 @@ static void add_backward(rn_exec *ex, int k) {
         rn_exec_grad_end(ex, op->in[1], m1);
         return;
     }
-    // One input needs a gradient, a tensor is added to itself, or both gradients need the scratch
-    // buffer: one input at a time, the second begun after the first is committed.
+    // One input needs a gradient, a tensor is added to itself, or both gradients are second ones:
+    // one input at a time, the second begun after the first is committed.
     for (int i = 0; i < 2; i++) {
         if (!need[i]) continue;
         dnnl_memory_t m = rn_exec_grad_begin(ex, op->in[i]);
@@ -127,4 +133,4 @@ static void add_ref_backward(rn_ref *r, const rn_op *op) {
 }
 
 const rn_layer rn_layer_add = {add_compile, add_forward, add_backward, add_release, add_ref_forward,
-                               add_ref_backward};
+                               add_ref_backward, RN_BWD_Y_FUSED};

@@ -218,7 +218,7 @@ static void bn_backward(rn_exec *ex, int k) {
     const rn_op *op = &ex->g->ops[k];
     bn_impl *b = ex->impl[k];
     rn_act *x = rn_act_of(ex, op->in[0]);
-    // An input that needs no gradient (the data) still gets one from oneDNN: into the scratch.
+    // An input that needs no gradient (the data) still gets one from oneDNN: into its second buffer.
     dnnl_memory_t dx = x->needs_grad ? rn_exec_grad_begin(ex, op->in[0]) : x->smem;
     dnnl_exec_arg_t args[10] = {{DNNL_ARG_SRC, x->mem},
                                 {DNNL_ARG_DIFF_DST, rn_act_of(ex, op->out)->dmem},
@@ -318,4 +318,4 @@ static void bn_ref_backward(rn_ref *r, const rn_op *op) {
 }
 
 const rn_layer rn_layer_batchnorm = {bn_compile, bn_forward, bn_backward, bn_release, bn_ref_forward,
-                                     bn_ref_backward};
+                                     bn_ref_backward, RN_BWD_X | RN_BWD_DX_ALWAYS};

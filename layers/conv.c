@@ -197,4 +197,4 @@ static void conv_ref_backward(rn_ref *r, const rn_op *op) {
 }
 
 const rn_layer rn_layer_conv = {conv_compile, conv_forward, conv_backward, conv_release, conv_ref_forward,
-                                conv_ref_backward};
+                                conv_ref_backward, RN_BWD_X};

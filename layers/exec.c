@@ -121,8 +121,6 @@ int rn_exec_define_output(rn_exec *ex, const rn_op *op, rn_cmd md, rn_err *err) 
     a->md = rn_md_copy(md);
     if (!a->md) return rn_exec_alloc_fail(err, op, "its output's memory descriptor", 0);
     a->defined = 1;
-    size_t bytes = rn_md_bytes(md);
-    if (bytes > ex->scratch_bytes) ex->scratch_bytes = bytes;
     return 0;
 }
 
@@ -149,7 +147,7 @@ void rn_exec_grad_end(rn_exec *ex, int t, dnnl_memory_t m) {
         // A second consumer's gradient: sum it into the first (branch point of a residual block).
         size_t n = rn_md_bytes(a->md) / sizeof(float);
         float *d = a->diff;
-        const float *s = ex->scratch;
+        const float *s = a->second;
 #pragma omp parallel for schedule(static)
         for (size_t i = 0; i < n; i++) d[i] += s[i];
     }
@@ -264,8 +262,7 @@ static void release_all(rn_exec *ex) {
         }
         rn_free_aligned(ex->act[g->input].buf);
     }
-    for (int i = 0; i < ex->n_buffers; i++) rn_free_aligned(ex->buffers[i]);
-    free(ex->buffers);
+    rn_free_aligned(ex->arena);
 }
 
 // A tensor's name in messages: "activation 'stage1.conv1.out'".
@@ -274,57 +271,64 @@ static const char *tensor_what(rn_exec *ex, const char *kind, int t, char *buf, 
     return buf;
 }
 
+// Layout classes for the plan: tensors with equal memory descriptors share a number.
+static void layout_classes(rn_exec *ex, int *layout) {
+    int nt = ex->g->n_tensors;
+    for (int t = 0; t < nt; t++) {
+        layout[t] = -1;
+        if (!ex->act[t].md || ex->act[t].alias >= 0) continue;
+        layout[t] = t;
+        for (int u = 0; u < t && layout[t] == t; u++)
+            if (layout[u] == u && rn_md_equal(ex->act[u].md, ex->act[t].md)) layout[t] = u;
+    }
+}
+
 // Activation and gradient buffers as layers/exec_plan.c plans them (the memory estimate adds up the
 // same plan), and their memory objects. A buffer that cannot be allocated is an error naming it, not an abort.
 static int allocate_buffers(rn_exec *ex, rn_err *err) {
     rn_graph *g = ex->g;
     size_t nt = (size_t)g->n_tensors;
     size_t *bytes = rn_try_calloc(nt, sizeof *bytes);
-    int *act = rn_try_calloc(nt, sizeof *act), *diff = rn_try_calloc(nt, sizeof *diff);
-    if (!bytes || !act || !diff) {
-        free(bytes), free(act), free(diff);
-        return rn_alloc_fail(err, "the executor's buffer plan", nt * (sizeof *bytes + 2 * sizeof *act));
+    int *layout = rn_try_calloc(nt, sizeof *layout);
+    if (!bytes || !layout) {
+        free(bytes), free(layout);
+        return rn_alloc_fail(err, "the executor's buffer plan", nt * (sizeof *bytes + sizeof *layout));
     }
     for (int t = 0; t < g->n_tensors; t++) {
         rn_act *a = &ex->act[t];
         if (a->alias < 0 && (a->defined || t == g->input)) bytes[t] = rn_md_bytes(a->md);
     }
-    rn_buf_plan pa = {0}, pd = {0};
-    rn_plan_acts(ex, bytes, act, &pa);
-    if (ex->opts.training) rn_plan_diffs(ex, bytes, diff, &pd);
+    layout_classes(ex, layout);
+    rn_buf_plan plan = {0};
+    rn_plan_buffers(ex, bytes, layout, &plan);
     int rc = 0;
-    ex->buffers = rn_try_calloc((size_t)(pa.n + pd.n) + 1, sizeof *ex->buffers);
-    if (!ex->buffers) rc = rn_alloc_fail(err, "the executor's buffer list", ((size_t)(pa.n + pd.n) + 1) * sizeof(void *));
-    for (int j = 0; j < pa.n + pd.n && !rc; j++) {
-        size_t n = j < pa.n ? pa.bytes[j] : pd.bytes[j - pa.n];
-        ex->buffers[j] = rn_try_calloc_aligned(n);
-        if (!ex->buffers[j])
-            rc = rn_alloc_fail(err, j < pa.n ? "an activation buffer of the executor" : "a gradient buffer of the executor", n);
-        else ex->n_buffers++;
-    }
-    ex->pool_bytes = pa.total + pd.total;
+    ex->arena = rn_try_calloc_aligned(plan.total);
+    if (!ex->arena)
+        rc = rn_alloc_fail(err, ex->opts.training ? "the executor's activations and gradients" : "the executor's activations",
+                           plan.total);
+    ex->arena_bytes = plan.total;
     char w[300];
+    char *base = ex->arena;
     for (int t = 0; t < g->n_tensors && !rc; t++) {
         rn_act *a = &ex->act[t];
-        if (act[t] >= 0) {
-            a->buf = ex->buffers[act[t]];
+        if (plan.act[t] >= 0) {
+            a->buf = (float *)(base + plan.act[t]);
             rc = rn_exec_memory(ex, a->md, a->buf, NULL, tensor_what(ex, "activation", t, w, sizeof w), &a->mem, err);
         }
-        if (!rc && ex->opts.training && diff[t] >= 0) {
-            a->diff = ex->buffers[pa.n + diff[t]];
+        if (!rc && plan.diff[t] >= 0) {
+            a->diff = (float *)(base + plan.diff[t]);
             rc = rn_exec_memory(ex, a->md, a->diff, NULL, tensor_what(ex, "gradient", t, w, sizeof w), &a->dmem, err);
         }
-        // The scratch in this tensor's layout: a second consumer's gradient, or one nobody needs
-        // (a BatchNormalization on the graph input), without creating memory objects while stepping.
-        if (!rc && ex->opts.training && a->alias < 0 && a->md)
-            rc = rn_exec_memory(ex, a->md, ex->scratch, NULL, tensor_what(ex, "gradient scratch of", t, w, sizeof w),
+        // A second consumer's gradient, or one nobody needs (a BatchNormalization on the graph input).
+        if (!rc && plan.second[t] >= 0) {
+            a->second = (float *)(base + plan.second[t]);
+            rc = rn_exec_memory(ex, a->md, a->second, NULL, tensor_what(ex, "second gradient of", t, w, sizeof w),
                                 &a->smem, err);
+        }
     }
-    rn_buf_plan_free(&pa);
-    rn_buf_plan_free(&pd);
+    rn_buf_plan_free(&plan);
     free(bytes);
-    free(act);
-    free(diff);
+    free(layout);
     return rc;
 }
 
@@ -350,6 +354,22 @@ static int create_arrays(rn_exec *ex, rn_err *err) {
     return 0;
 }
 
+// oneDNN generates its f32 GEMM kernels lazily, once per process, at the first GEMM (inside a
+// std::call_once); convolutions on AVX2 run through them. Under an RLIMIT_AS nearly used up by our
+// buffers that generation failed and oneDNN crashed (SIGSEGV in the first convolution's execution),
+// so the executor runs one small GEMM before it allocates anything large.
+static int warm_up(rn_err *err) {
+    enum { N = 64 };
+    float *m = rn_try_calloc(3 * N * N, sizeof *m);
+    if (!m) return rn_alloc_fail(err, "the executor's first GEMM", 3 * N * N * sizeof *m);
+    dnnl_status_t st = dnnl_sgemm('N', 'N', N, N, N, 1.0f, m, N, m + N * N, N, 0.0f, m + 2 * N * N, N);
+    free(m);
+    if (st == dnnl_out_of_memory) return rn_alloc_fail(err, "the executor's first GEMM (oneDNN's kernels)", 0);
+    if (st != dnnl_success)
+        return rn_fail(err, "oneDNN: could not run a first GEMM: %s (status %d)", rn_dnn_status_str(st), (int)st);
+    return 0;
+}
+
 static int create(rn_exec *ex, int64_t H, int64_t W, rn_err *err) {
     rn_graph *g = ex->g;
     if (create_arrays(ex, err)) return -1;
@@ -358,7 +378,7 @@ static int create(rn_exec *ex, int64_t H, int64_t W, rn_err *err) {
     if (st != dnnl_success)
         return rn_fail(err, "oneDNN: could not create a CPU engine and stream: %s (status %d)", rn_dnn_status_str(st),
                        (int)st);
-    if (rn_exec_plan(ex, H, W, err)) return -1;
+    if (warm_up(err) || rn_exec_plan(ex, H, W, err)) return -1;
     // The graph input crosses from plain NCHW once; everything after takes oneDNN's layouts.
     rn_act *in = &ex->act[g->input];
     dnnl_format_tag_t tag = ex->opts.input_blocked ? dnnl_nChw16c : dnnl_nchw;
@@ -368,7 +388,6 @@ static int create(rn_exec *ex, int64_t H, int64_t W, rn_err *err) {
     in->buf = rn_try_calloc_aligned(bytes);
     if (!in->buf) return rn_alloc_fail(err, "the executor's input buffer", bytes);
     if (rn_exec_memory(ex, in->md, in->buf, NULL, "the executor's input", &in->mem, err)) return -1;
-    ex->scratch_bytes = bytes;
     for (int k = 0; k < g->n_ops; k++) {
         if (ex->skip[k]) {
             // A Relu fused into the op before it, or a BN folded into its Conv: shares its output.
@@ -379,8 +398,6 @@ static int create(rn_exec *ex, int64_t H, int64_t W, rn_err *err) {
         if (rn_layer_for(g->ops[k].type)->compile(ex, k, err)) return -1;
         ex->w_end[k] = ex->n_weights;
     }
-    ex->scratch = rn_try_calloc_aligned(ex->scratch_bytes);
-    if (!ex->scratch) return rn_alloc_fail(err, "the executor's gradient-summation buffer", ex->scratch_bytes);
     return allocate_buffers(ex, err) || rn_exec_weights_prepare(ex, err) ? -1 : 0;
 }
 
@@ -406,7 +423,6 @@ void rn_exec_destroy(rn_exec *ex) {
     release_all(ex);
     if (ex->stream) dnnl_stream_destroy(ex->stream);
     if (ex->eng) dnnl_engine_destroy(ex->eng);
-    rn_free_aligned(ex->scratch);
     free(ex->act);
     free(ex->impl);
     free(ex->skip);
@@ -475,9 +491,11 @@ int rn_exec_set_input(rn_exec *ex, const float *nchw, rn_err *err) {
 
 int rn_exec_forward(rn_exec *ex, rn_err *err) {
     rn_graph *g = ex->g;
-    if (ex->version[0] != g->version) {
+    ex->forwarded = 0;
+    if (ex->version[0] != g->version || ex->fwd_dirty) {
         rn_exec_weights_run(ex, RN_W_FORWARD);
         ex->version[0] = g->version;
+        ex->fwd_dirty = 0;
     }
     for (int k = 0; k < g->n_ops && ex->run_st == dnnl_success; k++) {
         if (ex->skip[k]) continue;
@@ -486,7 +504,9 @@ int rn_exec_forward(rn_exec *ex, rn_err *err) {
         rn_layer_for(g->ops[k].type)->forward(ex, k);
         if (ex->opts.profile) ex->t_fwd[k] += rn_now() - t0;
     }
-    return run_result(ex, "the forward pass", err);
+    if (run_result(ex, "the forward pass", err)) return -1;
+    ex->forwarded = 1;
+    return 0;
 }
 
 int rn_exec_get_output(rn_exec *ex, float *out, rn_err *err) { return rn_exec_read_act(ex, ex->g->output, out, err); }
@@ -494,6 +514,8 @@ int rn_exec_get_output(rn_exec *ex, float *out, rn_err *err) { return rn_exec_re
 int rn_exec_backward(rn_exec *ex, const float *dout, rn_err *err) {
     rn_graph *g = ex->g;
     RN_CHECK(ex->opts.training);
+    if (!ex->forwarded) return rn_fail(err, "the backward pass needs a forward pass first (one backward per forward)");
+    ex->forwarded = 0;
     for (int i = 0; i < g->n_tensors; i++) ex->act[i].diff_written = 0;
     rn_act *o = rn_act_of(ex, g->output);
     if (!o->needs_grad) return 0;
@@ -519,6 +541,7 @@ int rn_exec_backward(rn_exec *ex, const float *dout, rn_err *err) {
             ex->grad_hook(ex->grad_hook_ctx, k);
         }
     }
+    ex->fwd_dirty = ex->w_borrowed;  // weight gradients written over forward copies (weights.c)
     if (run_result(ex, "the backward pass", err)) return -1;
     if (!ex->grad_hook) rn_exec_weights_run(ex, RN_W_GRADIENT);
     return 0;
@@ -562,5 +585,5 @@ void rn_exec_profile_reset(rn_exec *ex) {
 
 size_t rn_exec_act_bytes(const rn_exec *ex) {
     const rn_act *in = &ex->act[ex->g->input];
-    return rn_md_bytes(in->md) + ex->pool_bytes + ex->scratch_bytes;
+    return rn_md_bytes(in->md) + ex->arena_bytes;
 }

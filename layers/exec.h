@@ -49,6 +49,8 @@ int rn_exec_forward(rn_exec *ex, rn_err *err);
 int rn_exec_get_output(rn_exec *ex, float *out, rn_err *err);  // the graph output, plain: (N, classes) or NCHW
 // Backward from d(loss)/d(output) given plain. Overwrites every trainable parameter's gradient
 // in the graph's grad arena (frozen ones are left untouched).
+// Once per forward: the backward reuses the buffers of activations it is done with (a second call
+// without a forward is an error).
 int rn_exec_backward(rn_exec *ex, const float *dout, rn_err *err);
 
 // When set, backward calls fn(ctx, op) after each op it runs, that op's weight gradients already
@@ -56,9 +58,10 @@ int rn_exec_backward(rn_exec *ex, const float *dout, rn_err *err);
 // all-reduce can start on them while backward goes on (src/dist.c). NULL: no calls.
 void rn_exec_set_grad_hook(rn_exec *ex, void (*fn)(void *ctx, int op), void *ctx);
 
-// Tests and tools: an activation copied out in plain layout (in inference, only the input and
-// output survive a forward: buffers are shared by liveness); the gradient of the graph input
-// (opts.input_grad) after a backward. Other gradients share buffers and are gone by then.
+// Tests and tools: an activation copied out in plain layout (only the input and output are sure to
+// survive a forward: buffers are shared by liveness, in training too for activations no backward
+// reads); the gradient of the graph input (opts.input_grad) after a backward. Other gradients, and
+// the activations a backward has used, share buffers and are gone by then. One backward per forward.
 int rn_exec_read_act(rn_exec *ex, int tensor, float *out, rn_err *err);
 int rn_exec_read_grad(rn_exec *ex, int tensor, float *out, rn_err *err);
 int rn_exec_needs_grad(const rn_exec *ex, int tensor);

@@ -3,13 +3,14 @@
 // Layout model: oneDNN gives 4-D activations a channel-blocked layout (nChw16c on AVX-512, nChw8c on
 // AVX2); sizes here pad channels to 16, which is exact whenever C is a multiple of 16 (every ResNet
 // width) and an upper bound otherwise. The graph input stays plain NCHW, the Gemm output plain (N, K).
-// With these sizes the buffer plan is the executor's own (layers/exec_plan.c), so acts and diffs match
-// what rn_exec_create allocates.
+// With these sizes the buffer plan is the executor's own (layers/exec_plan.c), so the buffers match what
+// rn_exec_create allocates.
 //
 // Approximations (what oneDNN decides internally, not visible without creating its primitives):
 // - workspaces: a fused BN+Relu keeps one bit per (padded) element, a max pool one byte per output;
 // - weight copies: every Conv/Gemm weight in a blocked layout with O and I padded to 16 (I < 8 kept),
-//   once for the forward, once for the backward-data, once for the weight gradient;
+//   once for the forward, once for the backward-data, once for the weight gradient where padded (an
+//   unpadded one borrows the forward copy);
 // - scratchpad: backward-weights primitives reduce per-thread partial weight gradients, so training
 //   counts threads x the largest weight; oneDNN's global scratchpad is the largest primitive's need,
 //   shared by all, so this is one term for the whole executor.
@@ -68,7 +69,10 @@ static void layer_extras(rn_exec *ex, const int *blocked, rn_exec_mem *m) {
         if (op->type != RN_OP_CONV && op->type != RN_OP_GEMM) continue;
         const rn_tensor *w = &g->tensors[op->in[1]];
         size_t wb = weight_bytes(w);
-        int copies = 1 + rn_act_of(ex, op->in[0])->needs_grad + (ex->opts.training && w->trainable);
+        // An unpadded gradient copy lives in the forward copy (layers/weights.c).
+        size_t numel = sizeof(float);
+        for (int d = 0; d < w->ndim; d++) numel *= (size_t)w->dims[d];
+        int copies = 1 + rn_act_of(ex, op->in[0])->needs_grad + (ex->opts.training && w->trainable && wb != numel);
         m->weights += (size_t)copies * wb;
         if (ex->opts.training && w->trainable && wb > largest_w) largest_w = wb;
     }
@@ -90,7 +94,6 @@ int rn_exec_estimate(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_
     ex.fold_bn = rn_malloc((size_t)g->n_ops * sizeof *ex.fold_bn);
     for (int k = 0; k < g->n_ops; k++) ex.fold_bn[k] = -1;
     size_t *bytes = rn_calloc((size_t)g->n_tensors, sizeof *bytes);
-    int *slot = rn_malloc((size_t)g->n_tensors * sizeof *slot);
     int rc = rn_exec_plan(&ex, H, W, err);
     if (!rc) {
         // What the compile loop of rn_exec_create does to buffers: skipped ops and Flatten share
@@ -103,26 +106,17 @@ int rn_exec_estimate(rn_graph *g, int64_t batch, int64_t H, int64_t W, const rn_
         int *blocked = blocked_layouts(&ex);
         m->input = act_bytes(&ex.act[g->input], blocked[g->input]);
         bytes[g->input] = m->input;
-        m->scratch = m->input;
-        for (int t = 0; t < g->n_tensors; t++) {
-            if (!ex.act[t].defined) continue;
-            size_t b = act_bytes(&ex.act[t], blocked[t]);
-            if (b > m->scratch) m->scratch = b;
-            if (ex.act[t].alias < 0) bytes[t] = b;
-        }
-        rn_buf_plan pa = {0}, pd = {0};
-        rn_plan_acts(&ex, bytes, slot, &pa);
-        if (ex.opts.training) rn_plan_diffs(&ex, bytes, slot, &pd);
-        m->acts = pa.total;
-        m->diffs = pd.total;
-        rn_buf_plan_free(&pa);
-        rn_buf_plan_free(&pd);
+        for (int t = 0; t < g->n_tensors; t++)
+            if (ex.act[t].defined && ex.act[t].alias < 0) bytes[t] = act_bytes(&ex.act[t], blocked[t]);
+        rn_buf_plan plan = {0};
+        rn_plan_buffers(&ex, bytes, blocked, &plan);  // blocked: the layout model's classes
+        m->acts = plan.total;
+        rn_buf_plan_free(&plan);
         layer_extras(&ex, blocked, m);
         free(blocked);
-        m->total = m->input + m->acts + m->diffs + m->scratch + m->workspaces + m->weights + m->scratchpad;
+        m->total = m->input + m->acts + m->workspaces + m->weights + m->scratchpad;
     }
     free(bytes);
-    free(slot);
     free(ex.act);
     free(ex.skip);
     free(ex.fuse_relu);
@@ -138,14 +132,12 @@ int rn_exec_mem_plan(rn_graph *g, int64_t batch, int follows, int64_t H, int64_t
     else if (rn_exec_estimate(g, batch + 1, H, W, opts, &b, err)) return -1;
     int training = !opts || opts->training;
     // Per kind: value at `batch` and the slope; a fixed executor has no slope.
-    double at[4] = {(double)(a.input + a.acts + a.scratch), (double)a.diffs, (double)a.workspaces,
-                    (double)(a.weights + a.scratchpad)};
-    double next[4] = {(double)(b.input + b.acts + b.scratch), (double)b.diffs, (double)b.workspaces,
-                      (double)(b.weights + b.scratchpad)};
-    static const char *names[2][4] = {
-        {"inference activations", "-", "-", "inference weight copies"},
-        {"training activations", "training gradients", "training workspaces", "training weight copies + scratchpad"}};
-    for (int i = 0; i < 4; i++) {
+    double at[3] = {(double)(a.input + a.acts), (double)a.workspaces, (double)(a.weights + a.scratchpad)};
+    double next[3] = {(double)(b.input + b.acts), (double)b.workspaces, (double)(b.weights + b.scratchpad)};
+    static const char *names[2][3] = {
+        {"inference activations", "-", "inference weight copies"},
+        {"training activations and gradients", "training workspaces", "training weight copies + scratchpad"}};
+    for (int i = 0; i < 3; i++) {
         if (at[i] == 0) continue;
         double per = follows ? next[i] - at[i] : 0;
         rn_mem_add(p, names[training][i], at[i] - per * (double)batch, per, RN_MEM_NEW);

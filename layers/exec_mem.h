@@ -7,13 +7,11 @@
 #include "layers/exec.h"
 #include "src/mem.h"
 
-// Bytes by kind. Exact (the executor's plan): input, acts, diffs, scratch, given the layout model
+// Bytes by kind. Exact (the executor's plan): input, acts, given the layout model
 // below. Approximate: workspaces, weights, scratchpad (see exec_mem.c for the approximations).
 typedef struct rn_exec_mem {
     size_t input;       // the graph input, plain NCHW
-    size_t acts;        // activation buffers, shared by liveness in inference
-    size_t diffs;       // gradient buffers, shared by liveness (training)
-    size_t scratch;     // the gradient-summation buffer: the largest activation
+    size_t acts;        // activation buffers (training: and gradients), shared by liveness over the step
     size_t workspaces;  // fused BN+Relu bit masks, max-pool indices (training)
     size_t weights;     // weights (and weight gradients) in the layouts primitives want
     size_t scratchpad;  // oneDNN's own scratchpad

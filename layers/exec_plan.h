@@ -6,13 +6,11 @@
 
 #include "layers/layer.h"
 
-// Buffers, each reused only at exactly the same size (a ResNet has few distinct sizes).
-// Ownership: the plan functions grow bytes/used; rn_buf_plan_free frees them.
+// Offsets into one arena of `total` bytes for each tensor's data, gradient and second gradient
+// (rn_act.second), -1 for none (n_tensors each). rn_plan_buffers allocates them; rn_buf_plan_free frees.
 typedef struct rn_buf_plan {
-    size_t *bytes;  // (n) size of each buffer
-    int *used;      // (n) planning state: held by a live tensor
-    int n;
-    size_t total;   // sum of bytes
+    int64_t *act, *diff, *second;
+    size_t total;
 } rn_buf_plan;
 
 void rn_buf_plan_free(rn_buf_plan *p);
@@ -21,12 +19,10 @@ void rn_buf_plan_free(rn_buf_plan *p);
 int rn_exec_plan(rn_exec *ex, int64_t H, int64_t W, rn_err *err);
 
 // bytes[t]: size of tensor t's data buffer (the graph input's included), 0 for tensors without one
-// of their own (aliases, parameters, state). slot[t] (n_tensors) gets the index of the buffer that
-// holds t's data (rn_plan_acts) or gradient (rn_plan_diffs), -1 for none.
-// Activations: training keeps every one for the backward; inference shares them by liveness. The
-// graph input is not planned: it has a buffer of its own.
-void rn_plan_acts(rn_exec *ex, const size_t *bytes, int *slot, rn_buf_plan *p);
-// Gradients (training): d(t) lives from the backward of t's last reader to that of its producer.
-void rn_plan_diffs(rn_exec *ex, const size_t *bytes, int *slot, rn_buf_plan *p);
+// of their own (aliases, parameters, state). layout[t]: tensors with equal values have the same
+// memory layout (an Add may then run in place). Data, gradients and second gradients share the
+// arena by liveness over the step (exec_plan.c); the graph input's data is not planned: it has a
+// buffer of its own.
+void rn_plan_buffers(rn_exec *ex, const size_t *bytes, const int *layout, rn_buf_plan *p);
 
 #endif

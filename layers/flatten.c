@@ -32,4 +32,4 @@ static void flatten_ref_backward(rn_ref *r, const rn_op *op) {
 }
 
 const rn_layer rn_layer_flatten = {flatten_compile, flatten_nothing, flatten_nothing, flatten_nothing,
-                                   flatten_ref_forward, flatten_ref_backward};
+                                   flatten_ref_forward, flatten_ref_backward, 0};

@@ -93,4 +93,4 @@ static void gemm_ref_backward(rn_ref *r, const rn_op *op) {
 }
 
 const rn_layer rn_layer_gemm = {gemm_compile, gemm_forward, gemm_backward, gemm_release, gemm_ref_forward,
-                                gemm_ref_backward};
+                                gemm_ref_backward, RN_BWD_X};

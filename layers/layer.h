@@ -25,8 +25,9 @@ typedef struct rn_act {
     rn_md md;               // layout chosen by the producer (the consumer's diff uses the same); owned
     dnnl_memory_t mem;      // wraps the data buffer
     dnnl_memory_t dmem;     // wraps the gradient buffer; NULL when no gradient is needed
-    dnnl_memory_t smem;     // training: wraps ex->scratch in this layout (a second gradient, a throwaway one)
-    float *buf, *diff;      // both from ex->buffers (shared by liveness); the graph input's buf is its own
+    dnnl_memory_t smem;     // training: wraps `second`: a second consumer's gradient, or a throwaway one
+    float *buf, *diff;      // both in ex->arena (shared by liveness); the graph input's buf is its own
+    float *second;          // in ex->arena too, live only while the ops that need it run backward
     int alias;              // >= 0: shares buffers and gradient state with that tensor
     int needs_grad;
     int consumers;          // ops reading it (a branch point has more than one)
@@ -47,18 +48,18 @@ struct rn_exec {
     int *skip;          // a Relu folded into the BatchNormalization before it: no forward/backward
     int *fuse_relu;     // per BatchNormalization or Add op: 1 when it also applies the Relu after it
     int *fold_bn;       // per Conv op (inference): the BatchNormalization folded into it, or -1
-    void *scratch;      // gradient accumulation buffer, the size of the largest activation
-    size_t scratch_bytes;
     double *t_fwd, *t_bwd;
     char *(*impl_names)[RN_MAX_PRIMS];  // per op: oneDNN implementation of each primitive it made
     struct rn_weights **weights;        // every parameter layout transfer (layers/weights.c)
     int n_weights;
-    void **buffers;                     // activation and gradient buffers, shared by liveness (exec.c)
-    int n_buffers;
-    size_t pool_bytes;
+    void *arena;                        // every activation and gradient, shared by liveness (exec_plan.c)
+    size_t arena_bytes;
     uint64_t version[2];                // g->version when forward / backward-data weights were refreshed
+    int w_borrowed;                    // some weight gradients borrow their forward copy (weights.c), so
+    int fwd_dirty;                      // a backward leaves forward copies to refresh
     int64_t (*w_items[3])[3];           // per phase: (weights index, first row, end row) (layers/weights.c)
     int w_n[3];
+    int forwarded;                      // a forward ran since the last backward (which consumes it)
     dnnl_status_t run_st;               // the first failed execution of this step (rn_exec_run), or success
     int run_op;                         // the op then running, -1 outside ops
     int *w_end;                         // per op: ex->n_weights after its compile (its transfers end there)
@@ -82,7 +83,7 @@ void rn_exec_alias_output(rn_exec *ex, const rn_op *op, int onto);
 
 // Gradient of an activation input, with summation at branch points: begin() returns the memory
 // to write d(input) into — the tensor's own gradient if nothing wrote it yet in this backward, else
-// its memory over the scratch buffer — and end() adds the scratch into the gradient when it was used.
+// its second gradient (rn_act.second) — and end() adds the second into the gradient when it was used.
 // Nothing is allocated while a step runs: every memory object exists from rn_exec_create on.
 dnnl_memory_t rn_exec_grad_begin(rn_exec *ex, int t);
 void rn_exec_grad_end(rn_exec *ex, int t, dnnl_memory_t m);
@@ -160,6 +161,15 @@ size_t rn_ref_numel(const rn_ref *r, int t);
 
 // ---- the per-op table --------------------------------------------------------------------------
 
+// What an op's backward reads besides gradients (the executor's buffer plan keeps these activations
+// alive until that backward has run, and reuses every other one as soon as the forward is done with it).
+enum {
+    RN_BWD_X = 1,        // its first input's data (Conv and Gemm for the weight gradient, BN for its statistics)
+    RN_BWD_Y = 2,        // its output's data (Relu: dnnl_eltwise_relu_use_dst_for_bwd)
+    RN_BWD_Y_FUSED = 4,  // its output's data when it applies a fused Relu (Add: the mask is Y > 0)
+    RN_BWD_DX_ALWAYS = 8,  // it writes d(first input) even when none is needed (BN: into a throwaway buffer)
+};
+
 typedef struct rn_layer {
     int (*compile)(rn_exec *ex, int op, rn_err *err);
     void (*forward)(rn_exec *ex, int op);
@@ -167,6 +177,7 @@ typedef struct rn_layer {
     void (*release)(rn_exec *ex, int op);
     void (*ref_forward)(rn_ref *r, const rn_op *op);
     void (*ref_backward)(rn_ref *r, const rn_op *op);
+    unsigned bwd_reads;  // RN_BWD_* flags: must name everything backward reads of the op's activations
 } rn_layer;
 
 extern const rn_layer rn_layer_conv, rn_layer_batchnorm, rn_layer_relu, rn_layer_add, rn_layer_maxpool,

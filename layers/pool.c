@@ -138,6 +138,6 @@ static void gap_ref_backward(rn_ref *r, const rn_op *op) {
 }
 
 const rn_layer rn_layer_maxpool = {pool_compile, pool_forward, pool_backward, pool_release, maxpool_ref_forward,
-                                   maxpool_ref_backward};
+                                   maxpool_ref_backward, 0};
 const rn_layer rn_layer_globalavgpool = {pool_compile, pool_forward, pool_backward, pool_release, gap_ref_forward,
-                                         gap_ref_backward};
+                                         gap_ref_backward, 0};

@@ -73,4 +73,4 @@ static void relu_ref_backward(rn_ref *r, const rn_op *op) {
 }
 
 const rn_layer rn_layer_relu = {relu_compile, relu_forward, relu_backward, relu_release, relu_ref_forward,
-                                relu_ref_backward};
+                                relu_ref_backward, RN_BWD_Y};
