@@ -302,7 +302,7 @@ static int allocate_buffers(rn_exec *ex, rn_err *err) {
     rn_buf_plan plan = {0};
     rn_plan_buffers(ex, bytes, layout, &plan);
     int rc = 0;
-    ex->arena = rn_try_calloc_aligned(plan.total);
+    ex->arena = rn_try_calloc_aligned(plan.total ? plan.total : 1);  // a graph of Flattens only has none
     if (!ex->arena)
         rc = rn_alloc_fail(err, ex->opts.training ? "the executor's activations and gradients" : "the executor's activations",
                            plan.total);

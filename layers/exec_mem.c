@@ -70,9 +70,9 @@ static void layer_extras(rn_exec *ex, const int *blocked, rn_exec_mem *m) {
         const rn_tensor *w = &g->tensors[op->in[1]];
         size_t wb = weight_bytes(w);
         // An unpadded gradient copy lives in the forward copy (layers/weights.c).
-        size_t numel = sizeof(float);
-        for (int d = 0; d < w->ndim; d++) numel *= (size_t)w->dims[d];
-        int copies = 1 + rn_act_of(ex, op->in[0])->needs_grad + (ex->opts.training && w->trainable && wb != numel);
+        size_t unpadded = sizeof(float);
+        for (int d = 0; d < w->ndim; d++) unpadded *= (size_t)w->dims[d];
+        int copies = 1 + rn_act_of(ex, op->in[0])->needs_grad + (ex->opts.training && w->trainable && wb != unpadded);
         m->weights += (size_t)copies * wb;
         if (ex->opts.training && w->trainable && wb > largest_w) largest_w = wb;
     }

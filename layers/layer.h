@@ -55,7 +55,7 @@ struct rn_exec {
     void *arena;                        // every activation and gradient, shared by liveness (exec_plan.c)
     size_t arena_bytes;
     uint64_t version[2];                // g->version when forward / backward-data weights were refreshed
-    int w_borrowed;                    // some weight gradients borrow their forward copy (weights.c), so
+    int w_borrowed;                     // some weight gradients borrow their forward copy (weights.c), so
     int fwd_dirty;                      // a backward leaves forward copies to refresh
     int64_t (*w_items[3])[3];           // per phase: (weights index, first row, end row) (layers/weights.c)
     int w_n[3];
