@@ -194,21 +194,28 @@ static void test_relu_add_pool(void) {
         finish_and_check(g, &o, blocked ? "Relu nChw16c" : "Relu nchw");
     }
     // Add = conv(x) + x (a branch point: d(x) sums two gradients), or conv(x) + conv(x) (a tensor
-    // added to itself), optionally followed by a fused Relu; blocked or plain input.
+    // added to itself), optionally followed by a fused Relu; blocked or plain input. The conv output
+    // dies at the Add, which then runs in place over it (layers/exec_plan.c): as its first input, or
+    // as its second (y + conv(y), y = conv0(x) so that both have the conv layout: add.c swaps the
+    // operands).
     struct {
-        int c, k, self, relu, blocked, hw;
+        int c, k, self, relu, blocked, hw, second;
         const char *name;
     } adds[] = {
-        {16, 3, 0, 0, 1, 6, "Add with a branch point"},
-        {8, 3, 0, 1, 0, 6, "Add+Relu of inputs in different layouts (plain data, blocked conv output)"},
-        {16, 1, 1, 0, 1, 5, "Add of a tensor to itself"},
-        {16, 3, 0, 1, 1, 6, "Add+Relu (fused, as in v1 blocks)"},
+        {16, 3, 0, 0, 1, 6, 0, "Add with a branch point"},
+        {8, 3, 0, 1, 0, 6, 0, "Add+Relu of inputs in different layouts (plain data, blocked conv output)"},
+        {16, 1, 1, 0, 1, 5, 0, "Add of a tensor to itself"},
+        {16, 3, 0, 1, 1, 6, 0, "Add+Relu (fused, as in v1 blocks)"},
+        {16, 3, 0, 0, 1, 6, 1, "Add in place over its second input"},
+        {16, 1, 0, 1, 1, 5, 1, "Add+Relu in place over its second input"},
     };
     for (size_t i = 0; i < sizeof adds / sizeof *adds; i++) {
         int x;
         rn_graph *g = start(adds[i].c, &x);
+        if (adds[i].second) x = add_conv(g, x, adds[i].c, adds[i].c, 1, 1, 0, 0, "conv0");
         int c = add_conv(g, x, adds[i].c, adds[i].c, adds[i].k, 1, adds[i].k / 2, 0, "conv");
         int in[2] = {c, adds[i].self ? c : x};
+        if (adds[i].second) in[0] = x, in[1] = c;
         int op = rn_graph_op(g, RN_OP_ADD, "add", in, 2, "add_out");
         if (adds[i].relu) add_simple(g, RN_OP_RELU, g->ops[op].out, "relu");
         gc_opts o = gc_default(2, adds[i].hw, adds[i].hw);
