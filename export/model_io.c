@@ -9,22 +9,40 @@
 #include "export/onnx.h"
 #include "optim/checkpoint.h"
 
-static int load_any(const char *path, rn_graph **out, rn_model_meta *meta, rn_err *err);
+static int load_any(const char *path, rn_weights which, rn_graph **out, rn_model_meta *meta, rn_err *err);
 
 int rn_model_load(const char *path, rn_graph **out, rn_err *err) { return rn_model_load_meta(path, out, NULL, err); }
 
-static int from_ckpt(const char *path, rn_graph **out, rn_model_meta *meta, rn_err *err) {
-    if (!meta) return rn_checkpoint_load_model(path, out, err);
+int rn_model_load_meta(const char *path, rn_graph **out, rn_model_meta *meta, rn_err *err) {
+    return rn_model_load_weights(path, RN_WEIGHTS_TRAINED, out, meta, err);
+}
+
+static int has_ema(const rn_ckpt *c) {
+    for (int i = 0; i < c->n_entries; i++)
+        if (c->entries[i].kind == RN_CKPT_EMA) return 1;
+    return 0;
+}
+
+static int from_ckpt(const char *path, rn_weights which, rn_graph **out, rn_model_meta *meta, rn_err *err) {
     rn_ckpt *ck;
     if (rn_ckpt_read(path, &ck, err)) return -1;
-    int rc = rn_model_meta_decode(path, ck->n_meta, (const char *const *)ck->meta_key, (const char *const *)ck->meta_val,
-                                  meta, err);
+    int rc = 0;
+    if (which == RN_WEIGHTS_EMA && !has_ema(ck))
+        rc = rn_fail(err, "%s: the checkpoint holds no EMA of the weights (its run had no [train] ema_decay)", path);
+    if (!rc && meta)
+        rc = rn_model_meta_decode(path, ck->n_meta, (const char *const *)ck->meta_key,
+                                  (const char *const *)ck->meta_val, meta, err);
     if (!rc) rc = rn_ckpt_build_graph(ck, out, err);
+    // The EMA has the weights' layout (arena offsets), so it is read straight over them.
+    if (!rc && which == RN_WEIGHTS_EMA) rc = rn_ckpt_load_kind(ck, *out, RN_CKPT_EMA, (*out)->arena, err);
     rn_ckpt_free(ck);
     return rc;
 }
 
-static int from_onnx(const char *path, rn_graph **out, rn_model_meta *meta, rn_err *err) {
+static int from_onnx(const char *path, rn_weights which, rn_graph **out, rn_model_meta *meta, rn_err *err) {
+    if (which == RN_WEIGHTS_EMA)
+        return rn_fail(err, "%s: an ONNX file holds one set of weights, no EMA (export it with [export] weights = ema, "
+                            "or resnet-export --ema from the checkpoint)", path);
     if (!meta) return rn_onnx_import(path, out, err);
     rn_kv kv = {0};
     int rc = rn_onnx_import_kv(path, out, &kv, err);
@@ -33,10 +51,10 @@ static int from_onnx(const char *path, rn_graph **out, rn_model_meta *meta, rn_e
     return rc;
 }
 
-int rn_model_load_meta(const char *path, rn_graph **out, rn_model_meta *meta, rn_err *err) {
+int rn_model_load_weights(const char *path, rn_weights which, rn_graph **out, rn_model_meta *meta, rn_err *err) {
     *out = NULL;
     if (meta) memset(meta, 0, sizeof *meta);
-    int rc = load_any(path, out, meta, err);
+    int rc = load_any(path, which, out, meta, err);
     if (!rc && meta && meta->n_classes) {
         int k = rn_model_num_classes(*out);
         if (k < 0 && (*out)->output >= 0) k = (int)(*out)->tensors[(*out)->output].dims[1];
@@ -52,7 +70,7 @@ int rn_model_load_meta(const char *path, rn_graph **out, rn_model_meta *meta, rn
     return rc;
 }
 
-static int load_any(const char *path, rn_graph **out, rn_model_meta *meta, rn_err *err) {
+static int load_any(const char *path, rn_weights which, rn_graph **out, rn_model_meta *meta, rn_err *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return rn_fail(err, "%s: %s", path, strerror(errno));
     uint8_t head[16];
@@ -61,9 +79,9 @@ static int load_any(const char *path, rn_graph **out, rn_model_meta *meta, rn_er
     if (n == 0) return rn_fail(err, "%s: empty file", path);
     // A checkpoint starts with its magic (optim/checkpoint.h); an ONNX model with a ModelProto field.
     if (n >= 8 && memcmp(head, "\x89RNCKPT\n", 8) == 0) {
-        return from_ckpt(path, out, meta, err);
+        return from_ckpt(path, which, out, meta, err);
     }
-    if (rn_onnx_sniff(head, n)) return from_onnx(path, out, meta, err);
+    if (rn_onnx_sniff(head, n)) return from_onnx(path, which, out, meta, err);
     return rn_fail(err, "%s: neither an ONNX model nor a training checkpoint", path);
 }
 

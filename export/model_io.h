@@ -21,6 +21,15 @@ int rn_model_load(const char *path, rn_graph **out, rn_err *err);
 // length is not the model's class count is one too. Nothing is allocated on error.
 int rn_model_load_meta(const char *path, rn_graph **out, rn_model_meta *meta, rn_err *err);
 
+// Which of a checkpoint's weights to load: its weights, or the moving average of them that training
+// kept with `[train] ema_decay` (optim/ema.h; torchvision's model_ema, timm's --use-ema). The EMA
+// covers BN's running statistics too. An ONNX file, or a checkpoint of a run without an EMA, has no
+// EMA: asking for one is an error naming the file.
+typedef enum { RN_WEIGHTS_TRAINED = 0, RN_WEIGHTS_EMA = 1 } rn_weights;
+
+// rn_model_load_meta with a choice of weights (meta may be NULL).
+int rn_model_load_weights(const char *path, rn_weights which, rn_graph **out, rn_model_meta *meta, rn_err *err);
+
 // Number of classes of the graph's classifier (the Gemm producing the output), or -1.
 int rn_model_num_classes(const rn_graph *g);
 

@@ -23,6 +23,7 @@ static int three(const char *v, int positive, float out[3]) {
 int rn_preproc_option(const rn_cli *cli, int argc, char **argv, int *i, rn_preproc_flags *f) {
     static const char *const opts[] = {"--size", "--resize", "--crop-pct", "--mean", "--std", "--labels"};
     const char *a = argv[*i];
+    if (!strcmp(a, "--ema")) return f->ema = 1;
     int k = 0;
     while (k < 6 && strcmp(a, opts[k]) != 0) k++;
     if (k == 6) return 0;
@@ -79,7 +80,7 @@ static int labels(const char *model, const rn_preproc_flags *f, rn_model_meta *m
 int rn_preproc_load(const char *prog, const char *model, const rn_preproc_flags *f, rn_graph **g, rn_data_opts *o,
                     rn_labels *lab, rn_err *err) {
     rn_model_meta m;
-    if (rn_model_load_meta(model, g, &m, err)) return -1;
+    if (rn_model_load_weights(model, f->ema ? RN_WEIGHTS_EMA : RN_WEIGHTS_TRAINED, g, &m, err)) return -1;
     rn_preproc p = m.has_preproc ? m.pre : rn_preproc_imagenet();
     if (!m.has_preproc)
         fprintf(stderr, "%s: %s records no preprocessing: ImageNet's (%d crop of %d, mean %g,%g,%g, std %g,%g,%g) unless "

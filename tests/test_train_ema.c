@@ -2,16 +2,21 @@
 // steps), AdamW and gradient clipping. A run stopped twice and resumed ends bit-identical to one
 // that never stopped (weights, both AdamW moments, the EMA and its update count); the checkpoint
 // is format version 3 with EMA and second-moment entries; metrics.csv has the EMA's columns; the
-// EMA is exported; during the lr warm-up the EMA follows the weights (torchvision resets it). And
+// EMA is exported; the tools load a checkpoint's EMA (--ema) as the run's export has it; during the
+// lr warm-up the EMA follows the weights (torchvision resets it). And
 // configs/resnet50v1-torchvision-recipe.ini loads with the recipe's values.
 #define _GNU_SOURCE
 #include <math.h>
 
+#include <sys/wait.h>
+
+#include "export/model_io.h"
 #include "optim/checkpoint.h"
 #include "src/config.h"
 #include "src/train.h"
 #include "tests/check.h"
 #include "tests/test_data_util.h"
+#include "tests/test_export_util.h"  // graph_diff
 #include "tests/test_run_util.h"
 
 static char dir[256], cfg_path[512];
@@ -125,6 +130,82 @@ static void test_warmup(void) {
     CHECK(train("X", NULL, bad, 1, &e) != RN_TRAIN_DONE && strstr(e.msg, "ema_decay"), "export ema without EMA: %s", e.msg);
 }
 
+// Parameters and statistics of a that b lacks (by name) or holds other values for, bit for bit;
+// prints the first few. The ONNX importer orders tensors its own way, so graph_diff does not apply.
+static int weights_diff(const rn_graph *a, const rn_graph *b) {
+    int d = 0, n = 0;
+    for (int i = 0; i < a->n_tensors; i++) {
+        const rn_tensor *x = &a->tensors[i];
+        if (x->role != RN_PARAM && x->role != RN_STATE) continue;
+        int j = rn_graph_find(b, x->name);
+        const rn_tensor *y = j >= 0 ? &b->tensors[j] : NULL;
+        size_t k = rn_tensor_numel(x);
+        int same = y && y->data && rn_tensor_numel(y) == k && !memcmp(x->data, y->data, k * sizeof(float));
+        if (!same && d++ < 3) fprintf(stderr, "weights_diff: %s %s\n", x->name, y ? "differs" : "is missing");
+        n++;
+    }
+    return n > 0 ? d : -1;
+}
+
+static int run_status(const char *cmd) {
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+// What resnet-eval prints for MODEL on the run's val split with FLAGS: its counts (stdout) and its
+// loss (stderr), which tells two sets of weights apart where a tiny split's counts may not.
+static void eval_output(const char *model, const char *flags, char *out, size_t cap) {
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s' '%s' %s --data '%s/val' --workers 0 2>&1", RESNET_EVAL, model, flags, dir);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, cap - 1, p) : 0;
+    out[n] = 0;
+    int st = p ? pclose(p) : -1;
+    CHECK(st == 0 && strstr(out, "top-1") && strstr(out, "loss"), "%s: status %d, '%s'", cmd, st, out);
+}
+
+// Run A ended with an export of its EMA (weights = ema): loading last.ckpt's EMA gives the same
+// model, bit for bit, in the library and through resnet-export --ema; its trained weights differ.
+static void test_load_ema(void) {
+    char onnx[600], ckpt[600], cli_out[600], cmd[2048], bare[600];
+    snprintf(onnx, sizeof onnx, "%s/A/model.onnx", dir);
+    snprintf(ckpt, sizeof ckpt, "%s/A/last.ckpt", dir);
+    rn_graph *exported = NULL, *ema = NULL, *trained = NULL, *cli = NULL;
+    rn_err e;
+    CHECK(rn_model_load(onnx, &exported, &e) == 0, "%s: %s", onnx, e.msg);
+    CHECK(rn_model_load_weights(ckpt, RN_WEIGHTS_EMA, &ema, NULL, &e) == 0, "EMA of %s: %s", ckpt, e.msg);
+    CHECK(rn_model_load_weights(ckpt, RN_WEIGHTS_TRAINED, &trained, NULL, &e) == 0, "%s: %s", ckpt, e.msg);
+    if (exported && ema && trained) {
+        CHECK(weights_diff(ema, exported) == 0 && weights_diff(exported, ema) == 0, "the checkpoint's EMA is the model the run exported");
+        CHECK(weights_diff(trained, exported) > 0, "the trained weights are not the EMA");
+    }
+    snprintf(cli_out, sizeof cli_out, "%s/A/ema-cli.onnx", dir);
+    snprintf(cmd, sizeof cmd, "'%s' '%s' --ema -o '%s' >/dev/null", RESNET_EXPORT, ckpt, cli_out);
+    CHECK(run_status(cmd) == 0, "%s", cmd);
+    CHECK(rn_model_load(cli_out, &cli, &e) == 0, "%s: %s", cli_out, e.msg);
+    if (cli && exported) CHECK(graph_diff(cli, exported) == 0, "resnet-export --ema writes the run's EMA export");
+    char a[1024], b[1024];
+    eval_output(ckpt, "--ema", a, sizeof a);
+    eval_output(onnx, "", b, sizeof b);
+    CHECK(!strcmp(a, b), "resnet-eval --ema of last.ckpt prints what the EMA export gets: '%s' vs '%s'", a, b);
+    // Files with no EMA: an ONNX file, a checkpoint saved without one. Errors name the file.
+    rn_graph *none = NULL;
+    CHECK(rn_model_load_weights(onnx, RN_WEIGHTS_EMA, &none, NULL, &e) != 0 && !none && strstr(e.msg, onnx) &&
+              strstr(e.msg, "no EMA"), "ONNX file: %s", e.msg);
+    snprintf(bare, sizeof bare, "%s/A/no-ema.ckpt", dir);
+    if (trained) CHECK(rn_checkpoint_save(bare, trained, NULL, NULL, &e) == 0, "save %s: %s", bare, e.msg);
+    CHECK(rn_model_load_weights(bare, RN_WEIGHTS_EMA, &none, NULL, &e) != 0 && !none && strstr(e.msg, bare) &&
+              strstr(e.msg, "no EMA"), "checkpoint without EMA: %s", e.msg);
+    snprintf(cmd, sizeof cmd, "'%s' '%s' --ema -o '%s/A/x.onnx' 2>/dev/null", RESNET_EXPORT, bare, dir);
+    CHECK(run_status(cmd) == 1, "resnet-export --ema of a checkpoint without EMA exits 1");
+    snprintf(cmd, sizeof cmd, "'%s' --config '%s' --ema -o '%s/A/x.onnx' 2>/dev/null", RESNET_EXPORT, cfg_path, dir);
+    CHECK(run_status(cmd) == 2, "resnet-export --ema --config exits 2");
+    rn_graph_destroy(exported);
+    rn_graph_destroy(ema);
+    rn_graph_destroy(trained);
+    rn_graph_destroy(cli);
+}
+
 static void test_recipe(void) {
     static rn_config c;
     rn_err e;
@@ -146,6 +227,7 @@ int main(void) {
     write_test_config(dir, config_text, cfg_path, sizeof cfg_path);
     test_recipe();
     test_resume();
+    test_load_ema();
     test_warmup();
     if (!check_failed) rm_rf(dir);
     else fprintf(stderr, "kept %s for inspection\n", dir);
