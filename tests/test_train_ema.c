@@ -176,7 +176,8 @@ static void test_load_ema(void) {
     CHECK(rn_model_load_weights(ckpt, RN_WEIGHTS_EMA, &ema, NULL, &e) == 0, "EMA of %s: %s", ckpt, e.msg);
     CHECK(rn_model_load_weights(ckpt, RN_WEIGHTS_TRAINED, &trained, NULL, &e) == 0, "%s: %s", ckpt, e.msg);
     if (exported && ema && trained) {
-        CHECK(weights_diff(ema, exported) == 0 && weights_diff(exported, ema) == 0, "the checkpoint's EMA is the model the run exported");
+        CHECK(weights_diff(ema, exported) == 0 && weights_diff(exported, ema) == 0,
+              "the checkpoint's EMA is the model the run exported");
         CHECK(weights_diff(trained, exported) > 0, "the trained weights are not the EMA");
     }
     snprintf(cli_out, sizeof cli_out, "%s/A/ema-cli.onnx", dir);

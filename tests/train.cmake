@@ -40,8 +40,8 @@ rn_test(test_ema SOURCES test_ema.c LIBS rn_optim rn_model TIMEOUT 30)
 add_test(NAME test_adamw_torch COMMAND test_ema torch WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties(test_adamw_torch PROPERTIES TIMEOUT 60 SKIP_RETURN_CODE 77)
 # Issue 14: whole tiny runs with EMA, AdamW and clipping: resumed runs bit-identical, the EMA's
-# columns in metrics.csv, warm-up resets, export of the EMA (at the end of a run, resnet-export --ema, resnet-eval --ema);
-# the torchvision recipe config loads.
+# columns in metrics.csv, warm-up resets, export of the EMA (at the end of a run, resnet-export
+# --ema, resnet-eval --ema); the torchvision recipe config loads.
 rn_test(test_train_ema SOURCES test_train_ema.c LIBS rn_train TIMEOUT 300)
 target_compile_definitions(test_train_ema PRIVATE RN_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
                                                   RESNET_EXPORT="$<TARGET_FILE:resnet-export>"
